@@ -68,7 +68,7 @@ class Database:
         # dict of refs because a WeakSet's add/discard cost ~1.5 µs each, paid by every
         # autocommit statement. Dead refs are swept in _remember.
         self._active: dict[int, weakref.ref] = {}
-        self.claims = RowClaims(self._active, self._log)
+        self.claims = RowClaims(self._active, self._log, self._commit_lock)
         from .exec.functions.registry import FunctionRegistry
         self.functions = functions if functions is not None else FunctionRegistry()
         self._checks = None       # bound CHECKs, this database's own (made on first use)

@@ -439,3 +439,22 @@ def test_shard_ids_agree_with_shard_of_key_for_large_keys_beside_nulls():
         without_nulls = pa.table({"k": pa.array([k for k in keys if k is not None], pa.int64())})
         assert list(shard_ids(without_nulls, [0], shards)) == [
             shard_of_key((k,), shards) for k in keys if k is not None]
+
+
+def test_role_survives_a_distributed_write():
+    """A write on several shards commits by prepare/commit, after which each shard's
+    session goes on in a successor connection: with the same role, so the next
+    statement is still checked for it (it was run as the implicit superuser)."""
+    c = cluster.connect("local", shards=3)
+    try:
+        for sql in ("CREATE ROLE cl_r", "CREATE TABLE t (id INTEGER, v INTEGER)",
+                    "INSERT INTO t VALUES (1, 1), (2, 2), (3, 3)",
+                    "GRANT SELECT, UPDATE ON t TO cl_r", "SET ROLE cl_r",
+                    "UPDATE t SET v = v + 1"):
+            c.execute(sql)
+        with pytest.raises(rustmemodb.Error) as info:
+            c.execute("INSERT INTO t VALUES (4, 4)")
+        assert info.value.sqlstate == "42501"
+        assert c.execute("SELECT current_user").fetchall() == [("cl_r",)]
+    finally:
+        c.close()

@@ -459,12 +459,14 @@ def test_losing_a_durable_record_is_an_error_and_repair_cuts_it(path, cut):
 
 
 def _frame_starts(data: bytes) -> list[int]:
-    """Offsets of the frames of a segment's bytes, up to its zero tail (preallocated)."""
-    from rustmemodb.durability.wal import FRAME, SEGMENT_HEADER_SIZE
+    """Offsets of the records of a segment's bytes, up to its zero tail (preallocated);
+    not its tail mark (written after the last record, where the next one goes)."""
+    from rustmemodb.durability.wal import FRAME, SEGMENT_HEADER_SIZE, TAIL
     pos, out = SEGMENT_HEADER_SIZE, []
     while pos + FRAME.size <= len(data) and data[pos:pos + FRAME.size] != bytes(FRAME.size):
-        length = FRAME.unpack_from(data, pos)[0]
-        out.append(pos)
+        length, kind = FRAME.unpack_from(data, pos)[:2]
+        if kind != TAIL:
+            out.append(pos)
         pos += FRAME.size + length
     return out
 

@@ -130,9 +130,21 @@ def test_unsupported_shapes_are_clear_errors(queue):
         main.execute("SELECT count(*) FROM jobs FOR UPDATE SKIP LOCKED")
 
 
-def test_concurrent_workers_process_each_job_once(tmp_path):
+@pytest.mark.parametrize("slow_log", [False, True])
+def test_concurrent_workers_process_each_job_once(tmp_path, monkeypatch, slow_log):
     """Four threads drain a 200-job queue: every job done exactly once, and no worker's
-    commit fails, because no two ever claimed the same row."""
+    commit fails, because no two ever claimed the same row. ``slow_log``: every commit
+    takes a while to log (inside the commit lock, where it has left the open
+    transactions and is not in the commit log yet: a claimer must not miss it there)."""
+    if slow_log:
+        import time
+        from rustmemodb.database import Database
+        stamp = Database._stamp_and_log
+
+        def slowly(self, *args):
+            time.sleep(0.0005)
+            return stamp(self, *args)
+        monkeypatch.setattr(Database, "_stamp_and_log", slowly)
     path = str(tmp_path / "db")
     main = rustmemodb.connect(path)
     main.execute("CREATE TABLE jobs (id INTEGER PRIMARY KEY, state TEXT, worker INTEGER)")

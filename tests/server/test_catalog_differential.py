@@ -1,7 +1,8 @@
 """What clients read from the catalogs, differentially: one schema (schemas, tables of
 the common types, keys, CHECKs, identity, generated and serial columns, indexes on
 expressions, partial, descending and multi-column ones, views, a materialized view,
-sequences, comments, roles with attributes, GRANTs with grant option, an enum, a domain,
+sequences, comments, roles with attributes, GRANTs with grant option, column GRANTs, an
+enum, a domain,
 SQL functions) is made on rustmemodb's server and on the throwaway PostgreSQL 15
 (``pg_dsn``), then three clients ask both and must get the same answers:
 
@@ -58,6 +59,10 @@ SETUP = [
     "CONSTRAINT t2_c CHECK (c <> '' OR c IS NULL), "
     "CONSTRAINT t2_ab CHECK (a + 1 > 0 AND NOT (b > 3 OR b < 0)))",
     "CREATE TABLE s1.t3 (x bigint, a bigint, b bigint, FOREIGN KEY (a, b) REFERENCES s1.t2 (a, b))",
+    # column constraints named by CONSTRAINT (a key's index takes the name too)
+    "CREATE TABLE nc (id bigint CONSTRAINT nc_my_pk PRIMARY KEY, "
+    "u text CONSTRAINT nc_my_u UNIQUE, c bigint CONSTRAINT nc_my_c CHECK (c > 0), "
+    "r bigint CONSTRAINT nc_my_fk REFERENCES b)",
     "CREATE INDEX b_lower ON b (lower(name))",
     "CREATE INDEX b_partial ON b (price) WHERE flag",
     "CREATE INDEX b_multi ON b (born, ts DESC, qty NULLS FIRST)",
@@ -84,6 +89,10 @@ SETUP = [
     "GRANT SELECT ON b TO pd_read",
     "GRANT SELECT, INSERT ON f TO pd_grp WITH GRANT OPTION",
     "GRANT USAGE ON SCHEMA s1 TO pd_read",
+    # column privileges: \dp's "Column privileges" (pg_attribute.attacl)
+    "GRANT SELECT (id, name), UPDATE (price) ON b TO pd_grp",
+    "GRANT INSERT (c, a) ON s1.t2 TO pd_read WITH GRANT OPTION",
+    "GRANT SELECT (name), DELETE ON v TO PUBLIC",
     "GRANT pd_grp TO pd_read",
     "CREATE FUNCTION add1(x bigint) RETURNS bigint LANGUAGE sql IMMUTABLE RETURN x + 1",
     "CREATE FUNCTION s1.twice(x text) RETURNS text LANGUAGE sql RETURN x || x",
@@ -91,7 +100,7 @@ SETUP = [
 
 # aligned: compared as psql prints them by default
 ALIGNED = [
-    r"\d", r"\d b", r"\d f", r"\d s1.t2", r"\d s1.t3", r"\d v", r"\d s1.v2", r"\d mv",
+    r"\d", r"\d b", r"\d f", r"\d nc", r"\d nc_my_pk", r"\d s1.t2", r"\d s1.t3", r"\d v", r"\d s1.v2", r"\d mv",
     r"\d b_lower", r"\d b_partial", r"\d b_multi", r"\d b_mix", r"\d b_pkey", r"\d s1.s1_t2_c",
     r"\d seq1", r"\d s1.seq2", r"\d+ f", r"\d+ s1.t2",
     r"\d+ v", r"\d+ vj", r"\d+ vg", r"\d+ vs", r"\d+ vx", r"\d+ vn", r"\d+ s1.v2", r"\sv vj",

@@ -730,11 +730,13 @@ def test_client_gone_while_its_point_write_awaits_the_fsync(durable, monkeypatch
 
 
 def test_the_durable_lsn_mark_covers_every_acknowledged_commit(durable, helper):
-    """The segment header's durable-LSN mark (wal.py) is rewritten after each sync
-    before the commits it covers are acknowledged: by the loop (AIO), by the helper
-    process itself, or by the thread's own fsync. Read while the server still runs,
-    it claims the last acknowledged commit's LSN (recovery then refuses to read a
-    damaged tail before it as a torn one)."""
+    """The durable-LSN mark (wal.py) is written after each sync before the commits it
+    covers are acknowledged: by the loop (AIO, the helper process when the loop writes
+    the frames), by the helper process itself when it writes them (``replies``), or by
+    the thread's own fsync. Read while the server still runs, it claims the last
+    acknowledged commit's LSN (recovery then refuses to read a damaged tail before it as
+    a torn one), and it is a tail mark right after that commit's frame: the header (a
+    page of its own, which every fsync would then write too) is left alone."""
     path, conn = durable
     db = conn._session.db
     with rustmemodb.serve(conn, auth="trust", fsync_helper=helper) as srv:
@@ -746,13 +748,20 @@ def test_the_durable_lsn_mark_covers_every_acknowledged_commit(durable, helper):
                 scan = wal_module.scan_segment(db.log.segment, int(db.log.segment.stem))
                 assert scan.mark_ok and scan.mark == last, (i, scan.mark, last)
                 assert scan.records[-1][0] == last
+                data = db.log.segment.read_bytes()
+                _, _, offset = scan.records[-1]
+                tail = offset + wal_module.FRAME.size + len(scan.records[-1][1])
+                assert data[tail:tail + wal_module.FRAME.size] == wal_module.tail_mark(last)
+                header_mark = wal_module.MARK.unpack_from(data, wal_module.MARK_OFFSET)[0]
+                assert header_mark == 0, header_mark
         assert srv.durability.commits >= 10     # most ran on the loop, not the thread
     conn.close()
 
 
 def test_fsync_helper_writes_the_mark_it_is_given_and_reports_a_failed_write(tmp_path):
     """The helper process writes the mark of the highest LSN of a sync after its
-    fdatasync and before answering; a mark it cannot write is its error (the log then
+    fdatasync and before answering (here header marks, 16 bytes, written whatever
+    frames it was given since); a mark it cannot write is its error (the log then
     breaks, 58030), never an answer."""
     import select
     from rustmemodb.durability.fsync_helper import FsyncHelper
@@ -780,6 +789,38 @@ def test_fsync_helper_writes_the_mark_it_is_given_and_reports_a_failed_write(tmp
                 helper.answers()
         finally:
             os.close(readonly)
+    finally:
+        helper.close()
+        os.close(fd)
+
+
+def test_fsync_helper_writes_tail_marks_after_the_frames_it_writes(tmp_path):
+    """A helper that writes the frames writes a tail mark right after the last one it
+    synced; the next frames go over it, and their own mark after them."""
+    import select
+    from rustmemodb.durability.fsync_helper import FsyncHelper
+    fd = os.open(tmp_path / "seg", os.O_RDWR | os.O_CREAT)
+    helper = FsyncHelper(frames=True)
+    try:
+        os.pwrite(fd, bytes(8192), 0)
+        start = wal_module.SEGMENT_HEADER_SIZE
+        got, at = 0, start
+        for lsn in (1, 2, 3):
+            data = wal_module.frame(lsn, bytes([lsn]) * (10 * lsn))
+            end = at + len(data)
+            helper.request(lsn, fd, 1, (end, wal_module.tail_mark(lsn)), (at, data, 0))
+            while got < lsn:
+                assert select.select([helper.fileno()], [], [], 30)[0]
+                got = max(got, helper.answers())
+            assert os.pread(fd, len(data), at) == data           # over the last mark
+            assert os.pread(fd, wal_module.FRAME.size, end) == wal_module.tail_mark(lsn)
+            at = end
+        path = tmp_path / "00000000000000000001.wal"
+        os.pwrite(fd, wal_module.segment_header(1, 0, wal_module.TAIL_MARKS), 0)
+        os.link(tmp_path / "seg", path)
+        scan = wal_module.scan_segment(path, 1)
+        assert [r[0] for r in scan.records] == [1, 2, 3] and scan.mark == 3
+        assert scan.bad_offset is None and not scan.cut_short
     finally:
         helper.close()
         os.close(fd)

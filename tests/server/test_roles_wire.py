@@ -254,3 +254,32 @@ def test_password_encrypted_by_libpq_like_psql_password(served):
         admin.execute("ALTER GROUP tellers DROP USER clerk")
         assert admin.execute("SELECT pg_has_role('clerk', 'tellers', 'MEMBER')").fetchall() \
             == [(False,)]
+
+
+def test_column_privileges_over_the_wire(served):
+    """The same check as embedded: prepared statements and COPY (an INSERT ... SELECT and
+    a SELECT underneath) need the columns' privileges, not the table's."""
+    conn, srv = served
+    admin = _connect(srv, "admin", "admin-pw")
+    clerk = _connect(srv, "clerk", "clerk-pw")
+    admin.execute("GRANT SELECT (id, owner), INSERT (id, owner), UPDATE (balance) ON acct "
+                  "TO clerk")
+    assert clerk.execute("SELECT owner FROM acct WHERE id = %s", [1],
+                         prepare=True).fetchall() == [("ada",)]
+    assert _sqlstate(clerk.execute, "SELECT balance FROM acct WHERE id = %s", [1]) == "42501"
+    clerk.execute("UPDATE acct SET balance = %s WHERE id = %s", [11.0, 1])
+    assert _sqlstate(clerk.execute, "UPDATE acct SET owner = 'x' WHERE id = 1") == "42501"
+    with clerk.cursor() as cur:
+        with cur.copy("COPY acct (id, owner) FROM STDIN") as copy:
+            copy.write_row((7, "gil"))
+        with cur.copy("COPY acct (id, owner) TO STDOUT") as copy:
+            out = b"".join(bytes(block) for block in copy)
+    assert b"7\tgil" in out
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        with clerk.cursor() as cur:
+            with cur.copy("COPY acct FROM STDIN") as copy:
+                copy.write_row((8, "hal", 1.0))
+    assert conn.execute("SELECT id, owner, balance FROM acct WHERE id IN (1, 7) "
+                        "ORDER BY id").fetchall() == [(1, "ada", 11.0), (7, "gil", None)]
+    for c in (admin, clerk):
+        c.close()

@@ -9,12 +9,19 @@ superuser), skips it.
 
 Denial is ``42501 permission denied for table t`` (``view v``, ``schema s``;
 ``must be owner of table t``), raised before the statement changes anything.
+
+A table privilege a role lacks may be made up by column privileges (``GRANT SELECT
+(a) ON t``), as in PostgreSQL: the statement then needs the column's privilege on every
+column it uses that way (sql/bind/column_uses.py). That path runs only once the table
+check failed and the table has column grants, so superusers and roles holding the
+table privilege pay nothing for it.
 """
 from __future__ import annotations
 
 from .. import errors
 from ..storage.namespaces import schema_of
-from ..storage.roles import EMBEDDED_USER, has_privilege, initial_grants, is_owner
+from ..storage.roles import (COLUMN_PRIVS, EMBEDDED_USER, has_column_privilege,
+                             has_privilege, initial_grants, is_owner)
 
 
 def effective_role(session) -> str | None:
@@ -61,9 +68,92 @@ def check(session, root, bound) -> None:
             who, roles = cat.owner("table", via), None
             if who is None:          # a view made by the implicit superuser
                 continue
-        if not has_privilege(cat, who, "table", name, priv, roles=roles):
+        if not has_privilege(cat, who, "table", name, priv, roles=roles) and not (
+                priv in COLUMN_PRIVS and cat.columns and cat.has_column_grants(name)
+                and _columns_held(session, root, bound, who, roles, name, priv, via)):
             raise errors.sql_error("42501", f"permission denied for {_relkind(root, name)} "
                                             f"{name}")
+
+
+# ---- column privileges -------------------------------------------------------------------
+
+def relation_columns(root, name: str, functions=None) -> list[str] | None:
+    """A table's or view's column names (None: no such relation, or a view that no
+    longer binds). A view's are its query's output names, bound with ``functions``
+    (the binder and sqlglot are imported only then)."""
+    version = root.tables.get(name)
+    if version is not None:
+        return [c.name for c in version.schema.columns]
+    if name not in root.views:
+        return None
+    from ..sql.bind.binder import StatementBinder
+    if functions is None:
+        from ..exec.functions.registry import FunctionRegistry
+        functions = FunctionRegistry()
+    try:
+        return StatementBinder(root, functions).relation_names(name)
+    except errors.Error:
+        return None
+
+
+def _columns_held(session, root, bound, who, roles, name: str, priv: str, via) -> bool:
+    """Whether column privileges make up for the missing table privilege ``priv`` on
+    ``name``: held on every column the statement (or, ``via``, the view's query) uses so,
+    or on any column when it uses none."""
+    uses = _uses(session, root, bound, via)
+    if uses is None:
+        return False
+    cat = root.auth
+    cols = uses.out.get((name, priv))
+    if cols is None:    # a DML target none of whose columns is read needs no SELECT
+        return priv == "SELECT" and name in uses.targets
+    if not cols:
+        cols = relation_columns(root, name, _functions(session)) or ()
+        return any(has_column_privilege(cat, who, name, c, priv, roles=roles) for c in cols)
+    return all(has_column_privilege(cat, who, name, c, priv, roles=roles) for c in cols)
+
+
+def _constraint_columns(root, table: str, name: str | None) -> list[str] | None:
+    """The columns of ``table``'s constraint ``name`` (None: its primary key)."""
+    version = root.tables.get(table)
+    if version is None:
+        return None
+    schema = version.schema
+    found = next((u for u in schema.uniques
+                  if (u.primary if name is None else u.name == name)), None)
+    return None if found is None else [schema.columns[i].name for i in found.columns]
+
+
+def _functions(session):
+    db = getattr(session, "db", None)
+    return getattr(db, "functions", None)
+
+
+def _uses(session, root, bound, via):
+    """The column uses of the statement (``via`` None) or of a view it reads, worked out
+    once per bound statement; None when they cannot be (the check then denies)."""
+    from ..sql.bind.column_uses import Unknown, column_uses
+    from ..sql.parse import parse_one
+    memo = getattr(bound, "column_uses", None)
+    if memo is not None and via in memo:
+        return memo[via]
+    source = getattr(bound, "source", None) if via is None else \
+        getattr(root.views.get(via), "sql", None)
+    uses = None
+    try:
+        if isinstance(source, str):
+            source = parse_one(source)
+        if source is not None:
+            functions = _functions(session)
+            uses = column_uses(source, lambda n: relation_columns(root, n, functions),
+                               lambda t, c: _constraint_columns(root, t, c))
+    except (Unknown, errors.Error):
+        uses = None
+    if hasattr(bound, "column_uses"):
+        if bound.column_uses is None:
+            bound.column_uses = {}
+        bound.column_uses[via] = uses
+    return uses
 
 
 def _check_usage(cat, role: str, mine: set, bound) -> None:
@@ -105,6 +195,12 @@ def after_ddl(txn, bound, before_root, session) -> None:
                 cat = cat.without_object("table", name)
         elif effect[0] == "rename":
             cat = cat.renamed_object("table", effect[1], effect[2])
+        elif effect[0] == "rename_column":
+            cat = cat.renamed_column(effect[1], effect[2], effect[3])
+        elif effect[0] == "drop_column":
+            version = working.tables.get(effect[1])
+            if version is None or all(c.name != effect[2] for c in version.schema.columns):
+                cat = cat.without_column(effect[1], effect[2])
     if cat is not before:
         txn.set_auth(cat)
 

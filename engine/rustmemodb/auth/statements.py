@@ -34,12 +34,13 @@ from ..sql.parse_roles import (DefaultPrivilegesStatement, GrantStatement,
 from ..sql.schemas import check_qualified, reserved_schema
 from ..storage.namespaces import PUBLIC as PUBLIC_SCHEMA, SYSTEM as SYSTEM_SCHEMAS, in_schema
 from ..storage.root import is_temporary
-from ..storage.roles import (BOOTSTRAP_OID, DEFAULT_TYPES, EMBEDDED_USER, PUBLIC,
-                             PSEUDO_SCHEMA_OWNER, SCHEMA_PRIVS, TABLE_PRIVS, AuthCatalog, Grant,
-                             Role, default_acl, hardwired_default, has_privilege,
-                             initial_grants, is_owner, sql_error_undefined_role)
-from . import role_settings, verifier
-from .check import effective_role
+from ..storage.roles import (BOOTSTRAP_OID, COLUMN_PRIVS, DEFAULT_TYPES, EMBEDDED_USER,
+                             PUBLIC, PSEUDO_SCHEMA_OWNER, SCHEMA_PRIVS, TABLE_PRIVS,
+                             AuthCatalog, Grant, Role, default_acl, hardwired_default,
+                             has_column_privilege, has_privilege, initial_grants, is_owner,
+                             sql_error_undefined_role)
+from . import grant_warnings, role_settings, verifier
+from .check import effective_role, relation_columns
 
 _NOTHING = pa.table({})
 
@@ -63,11 +64,11 @@ def bind_role_statement(stmt, session):
 def _role_statement(node: LogicalRoleStatement, ctx) -> pa.Table:
     """The executor's operator for role statements (registered here: exec does not
     import auth, auth builds on exec)."""
-    apply(node.statement, node.actor, ctx.txn)
+    apply(node.statement, node.actor, ctx.txn, ctx.functions)
     return _NOTHING
 
 
-def apply(stmt, actor, txn) -> None:
+def apply(stmt, actor, txn, functions=None) -> None:
     """Run a role statement in ``txn`` as ``actor``: a new roles catalog (or, for DROP
     OWNED, dropped tables too), logged like any other change of the transaction."""
     if isinstance(stmt, OwnedStatement):
@@ -81,7 +82,10 @@ def apply(stmt, actor, txn) -> None:
            DefaultPrivilegesStatement: _run_default_privileges,
            RoleSettingStatement: role_settings.run}[type(stmt)]
     cat = txn.working.auth
-    new = run(stmt, cat, actor, txn.working)
+    if run is _run_grant:       # a view's column names are its query's: bound with these
+        new = _run_grant(stmt, cat, actor, txn.working, functions)
+    else:
+        new = run(stmt, cat, actor, txn.working)
     if new is not cat:
         txn.set_auth(new)
 
@@ -247,11 +251,13 @@ def _drop(stmt, cat, session, who, root) -> AuthCatalog:
                                    hint="Make another role SUPERUSER first.")
         deps = [f"owner of {_kind(root, obj) if kind == 'table' else kind} {obj}"
                 for (kind, obj), owner in sorted(cat.owners.items()) if owner == name]
-        for (kind, obj), grants in sorted(cat.acl.items()):
+        privileges = _column_dependencies(cat, root, name)
+        for (kind, obj), grants in cat.acl.items():
             if any(g.grantee == name or (g.grantor == name and g.grantee != name)
                    for g in grants) and cat.owner(kind, obj) != name:
-                deps.append(f"privileges for {_kind(root, obj) if kind == 'table' else kind} "
-                            f"{obj}")
+                privileges.append(((kind, obj, -1), "privileges for "
+                                   f"{_kind(root, obj) if kind == 'table' else kind} {obj}"))
+        deps.extend(line for _key, line in sorted(privileges))   # a table, then its columns
         for (owner, schema, objtype), grants in cat.defaults.items():
             what = f"default privileges on new {DEFAULT_TYPES[objtype][1]} belonging to " \
                    f"role {owner}" + (f" in schema {schema}" if schema else "")
@@ -264,6 +270,25 @@ def _drop(stmt, cat, session, who, root) -> AuthCatalog:
                                             "objects depend on it", detail="\n".join(deps))
         cat = cat.without_role(name)
     return cat
+
+
+def _column_dependencies(cat: AuthCatalog, root, name: str) -> list[tuple]:
+    """DROP ROLE's detail lines for the role's column grants (to it, or by it to
+    others), as PostgreSQL words them: ``(("table", table, column position), line)``."""
+    out = []
+    for table in sorted({t for t, _c in cat.columns}):
+        if cat.owner("table", table) == name:
+            continue
+        version = root.tables.get(table)
+        order = [c.name for c in version.schema.columns] if version is not None else []
+        cols = sorted((c for t, c in cat.columns if t == table),
+                      key=lambda c: order.index(c) if c in order else len(order))
+        for n, column in enumerate(cols):
+            if any(g.grantee == name or (g.grantor == name and g.grantee != name)
+                   for g in cat.column_grants(table, column)):
+                out.append((("table", table, n), f"privileges for column {column} of "
+                                                 f"{_kind(root, table)} {table}"))
+    return out
 
 
 def _kind(root, name: str) -> str:
@@ -441,19 +466,89 @@ def _add_grant(grants: list, grantee: str, priv: str, grantor: str, option: bool
     grants.append(Grant(grantee, priv, option, grantor))
 
 
-def _run_grant(stmt: GrantStatement, cat: AuthCatalog, session, root) -> AuthCatalog:
+def _run_grant(stmt: GrantStatement, cat: AuthCatalog, session, root,
+               functions=None) -> AuthCatalog:
     who = effective_role(session)
     privs = _privileges(stmt, stmt.target == "schema")
+    columns = _column_privileges(stmt)
     targets = _targets(stmt, root)
     grantees = _grantees(stmt, cat, session)
     for kind, name in targets:
-        cat = _grant_one(stmt, cat, who, kind, name, privs, grantees, root)
+        if privs:
+            cat = _grant_one(stmt, cat, who, kind, name, privs, grantees, root, functions)
+        if columns:
+            cat = _grant_columns(stmt, cat, who, name, columns, grantees, root, functions)
     return cat
 
 
-def _grantor(cat: AuthCatalog, who: str | None, kind: str, name: str) -> str:
+def _column_privileges(stmt: GrantStatement) -> list[tuple[str, str]]:
+    """The (privilege, column) pairs a GRANT/REVOKE names (``ALL (a)`` spelled out), 0LP01
+    for a privilege columns do not have or a target that is no relation."""
+    if stmt.columns and stmt.target == "schema":
+        raise errors.sql_error("0LP01", "column privileges are only valid for relations")
+    out = []
+    for priv, cols in stmt.columns:
+        if priv != "ALL" and priv not in COLUMN_PRIVS:
+            raise errors.sql_error("0LP01", f"invalid privilege type {priv} for column")
+        for p in (COLUMN_PRIVS if priv == "ALL" else (priv,)):
+            out.extend((p, c) for c in cols)
+    return list(dict.fromkeys(out))
+
+
+def _grant_columns(stmt, cat, who, table, pairs, grantees, root, functions) -> AuthCatalog:
+    """GRANT/REVOKE ``privilege (column)`` on one relation: each column's ACL (PostgreSQL's
+    attacl) changes as a table's does, the grantor needing the grant option of the
+    column's or the table's privilege (the owner and superusers have every one)."""
+    have = relation_columns(root, table, functions) or []
+    for _p, c in pairs:
+        if c not in have:
+            raise errors.sql_error("42703", f'column "{c}" of relation '
+                                            f'"{table.rsplit(".", 1)[-1]}" does not exist')
+    if not _is_super(cat, who) and not is_owner(cat, who, "table", table):
+        mine = cat.member_of(who)
+        can = []
+        for p, c in pairs:
+            if _column_option(cat, who, table, c, p, mine):
+                can.append((p, c))
+            elif not any(has_privilege(cat, who, "table", table, q, roles=mine)
+                         or has_column_privilege(cat, who, table, c, q, roles=mine)
+                         for q in COLUMN_PRIVS):
+                raise errors.sql_error("42501", f'permission denied for column "{c}" of '
+                                                f'relation "{table.rsplit(".", 1)[-1]}"')
+        for column in have:         # PostgreSQL warns column by column, in their order
+            asked = [p for p, c in pairs if c == column]
+            if asked:
+                grant_warnings.restricted(
+                    stmt.grant, grant_warnings.column_label(table, column), asked,
+                    [p for p, c in can if c == column], set(asked) == set(COLUMN_PRIVS))
+        pairs = can
+    for column in dict.fromkeys(c for _p, c in pairs):
+        # the grant options may come from the column's ACL or the table's
+        holds = _holds_options(cat.grants("table", table) + cat.column_grants(table, column),
+                               [p for p, c in pairs if c == column])
+        grantor = _grantor(cat, who, "table", table, holds)
+        grantors = [grantor] + ([who] if not stmt.grant and who not in (None, grantor)
+                                and _is_super(cat, who) else [])
+        grants = list(cat.column_grants(table, column))
+        for grantee in grantees:
+            for p, c in pairs:
+                if c != column:
+                    continue
+                if stmt.grant:
+                    _add_grant(grants, grantee, p, grantor, stmt.grant_option)
+                    continue
+                for by in grantors:
+                    grants = _revoke(grants, grantee, p, by, stmt.grant_option, stmt.cascade,
+                                     "column", table)
+        cat = cat.with_column_grants(table, column, tuple(grants))
+    return cat
+
+
+def _grantor(cat: AuthCatalog, who: str | None, kind: str, name: str, holds=None) -> str:
     """Who a grant is recorded as made by: the owner when a superuser (or a member of the
-    owning role) grants, as PostgreSQL does, else the granting role itself."""
+    owning role) grants, as PostgreSQL does, else the granting role itself, or (``holds``:
+    whether a role has been granted the options needed) the first role it inherits from
+    that holds them when it does not itself (PostgreSQL's select_best_grantor)."""
     owner = cat.owner(kind, name)
     if kind == "schema" and owner is None:
         owner = PSEUDO_SCHEMA_OWNER
@@ -462,11 +557,46 @@ def _grantor(cat: AuthCatalog, who: str | None, kind: str, name: str) -> str:
         # superuser's GRANT and REVOKE act as that owner too
         return owner or (who if who is not None and not _is_super(cat, who) else
                          EMBEDDED_USER)
-    return who
+    if holds is None or holds(who):
+        return who
+    return next((r for r in _inherited(cat, who) if holds(r)), who)
 
 
-def _grant_one(stmt, cat, who, kind, name, privs, grantees, root) -> AuthCatalog:
-    if not _is_super(cat, who) and not is_owner(cat, who, kind, name):
+def _inherited(cat: AuthCatalog, who: str) -> list[str]:
+    """The roles whose privileges ``who`` has, nearest first (PostgreSQL's
+    roles_is_member_of order): direct memberships in the order granted, then theirs."""
+    out, todo = [], [who]
+    while todo:
+        member = todo.pop(0)
+        r = cat.role(member)
+        if r is not None and not r.inherit:
+            continue
+        for role, m, _admin, _g in cat.members:
+            if m == member and role not in out and role != who:
+                out.append(role)
+                todo.append(role)
+    return out
+
+
+def _holds_options(grants, privs) -> callable:
+    """``holds(role)``: whether ``grants`` give ``role`` itself every one of ``privs``
+    with the grant option."""
+    return lambda role: all(any(g.grantee == role and g.privilege == p and g.grantable
+                                for g in grants) for p in privs)
+
+
+def _column_option(cat, who, table: str, column: str, priv: str, mine) -> bool:
+    """Whether ``who`` may grant ``priv`` on the column: the table's or the column's
+    grant option."""
+    return has_privilege(cat, who, "table", table, priv, grant_option=True, roles=mine) \
+        or has_column_privilege(cat, who, table, column, priv, True, mine)
+
+
+def _grant_one(stmt, cat, who, kind, name, privs, grantees, root,
+               functions=None) -> AuthCatalog:
+    limited = not _is_super(cat, who) and not is_owner(cat, who, kind, name)
+    asked = privs
+    if limited:
         can = [p for p in privs if has_privilege(cat, who, kind, name, p, grant_option=True)]
         if not can:
             # PostgreSQL: denied only if the role holds no privilege on the object at
@@ -475,15 +605,21 @@ def _grant_one(stmt, cat, who, kind, name, privs, grantees, root) -> AuthCatalog
             if not any(has_privilege(cat, who, kind, name, p) for p in every):
                 label = _kind(root, name) if kind == "table" else "schema"
                 raise errors.sql_error("42501", f"permission denied for {label} {name}")
-            return cat
+        grant_warnings.restricted(stmt.grant, grant_warnings.relation_label(name), privs, can,
+                                  stmt.privileges == ["ALL"])
         privs = can
-    grantor = _grantor(cat, who, kind, name)
-    grants = list(cat.acl.get((kind, name), default_acl(cat, kind, name)))
     if stmt.grant:
+        if not privs:
+            return cat
+        grants = list(cat.acl.get((kind, name), default_acl(cat, kind, name)))
+        grantor = _grantor(cat, who, kind, name, _holds_options(grants, privs))
         for grantee in grantees:
             for p in privs:
                 _add_grant(grants, grantee, p, grantor, stmt.grant_option)
-    else:
+        return cat.with_grants(kind, name, tuple(grants))
+    if privs:
+        grants = list(cat.acl.get((kind, name), default_acl(cat, kind, name)))
+        grantor = _grantor(cat, who, kind, name, _holds_options(grants, privs))
         # a superuser revokes as the owner; grants an earlier version recorded as made
         # by the superuser itself go as well
         grantors = [grantor] + ([who] if who not in (None, grantor) and _is_super(cat, who)
@@ -493,7 +629,46 @@ def _grant_one(stmt, cat, who, kind, name, privs, grantees, root) -> AuthCatalog
                 for by in grantors:
                     grants = _revoke(grants, grantee, p, by, stmt.grant_option, stmt.cascade,
                                      kind, name)
-    return cat.with_grants(kind, name, tuple(grants))
+        cat = cat.with_grants(kind, name, tuple(grants))
+    column_privs = [p for p in asked if p in COLUMN_PRIVS]
+    if kind == "table" and column_privs:
+        cat = _revoke_from_columns(stmt, cat, who, name, column_privs, grantees, root,
+                                   functions, limited)
+    return cat
+
+
+def _revoke_from_columns(stmt, cat, who, table, privs, grantees, root, functions,
+                         limited: bool) -> AuthCatalog:
+    """REVOKE of a table privilege revokes it from each of its columns too, as
+    PostgreSQL does, each column as far as the grantor holds its grant option there
+    (with the column's warning when not)."""
+    columns = relation_columns(root, table, functions)
+    if columns is None:     # no column list (a sequence): only the columns with grants
+        columns = [c for t, c in cat.columns if t == table]
+    elif table in root.tables:
+        columns = list(grant_warnings.SYSTEM_COLUMNS) + columns
+    mine = cat.member_of(who) if limited else None
+    for column in columns:
+        can = privs
+        if limited:
+            can = [p for p in privs if _column_option(cat, who, table, column, p, mine)]
+            grant_warnings.restricted(False, grant_warnings.column_label(table, column),
+                                      privs, can, set(privs) == set(COLUMN_PRIVS))
+        had = cat.column_grants(table, column)
+        if not had or not can:
+            continue
+        holds = _holds_options(cat.grants("table", table) + had, can)
+        grantor = _grantor(cat, who, "table", table, holds)
+        grantors = [grantor] + ([who] if who not in (None, grantor) and _is_super(cat, who)
+                                else [])
+        kept = list(had)
+        for grantee in grantees:
+            for p in can:
+                for by in grantors:
+                    kept = _revoke(kept, grantee, p, by, stmt.grant_option, stmt.cascade,
+                                   "column", table)
+        cat = cat.with_column_grants(table, column, tuple(kept))
+    return cat
 
 
 def _revoke(grants: list, grantee: str, priv: str, grantor: str, option_only: bool,
@@ -652,7 +827,20 @@ def _run_owner(stmt: OwnerStatement, cat: AuthCatalog, session, root) -> AuthCat
         grants = tuple(dict.fromkeys(replace(g, grantee=ren(g.grantee), grantor=ren(g.grantor))
                                      for g in cat.grants("table", name)))
         cat = cat.with_grants("table", name, grants)
+    if old is not None:
+        cat = _renamed_in_columns(cat, name, {old}, new)
     return cat.with_owner("table", name, new)
+
+
+def _renamed_in_columns(cat: AuthCatalog, table: str, olds: set, new: str) -> AuthCatalog:
+    """A table's column grants made by or to ``olds``, as made by or to ``new`` (its new
+    owner: ALTER TABLE OWNER TO, REASSIGN OWNED)."""
+    ren = lambda n: new if n in olds else n   # noqa: E731
+    for (t, column), grants in list(cat.columns.items()):
+        if t == table:
+            cat = cat.with_column_grants(t, column, tuple(dict.fromkeys(
+                replace(g, grantee=ren(g.grantee), grantor=ren(g.grantor)) for g in grants)))
+    return cat
 
 
 # ---- REASSIGN OWNED / DROP OWNED ------------------------------------------------------------
@@ -681,6 +869,8 @@ def _run_owned(stmt: OwnedStatement, txn, session) -> None:
                                for g in cat.grants(*key))
                 if key in cat.acl:
                     cat = cat.with_grants(key[0], key[1], tuple(dict.fromkeys(grants)))
+                if key[0] == "table":
+                    cat = _renamed_in_columns(cat, key[1], set(roles), new)
         txn.set_auth(cat)
         return
     owned = [name for (kind, name), owner in sorted(cat.owners.items())
@@ -713,6 +903,10 @@ def _run_owned(stmt: OwnedStatement, txn, session) -> None:
         kept = tuple(g for g in grants if g.grantee not in roles and g.grantor not in roles)
         if kept != grants:
             cat = cat.with_grants(key[0], key[1], kept)
+    for (table, column), grants in list(cat.columns.items()):
+        kept = tuple(g for g in grants if g.grantee not in roles and g.grantor not in roles)
+        if kept != grants:
+            cat = cat.with_column_grants(table, column, kept)
     for (owner, schema, objtype), grants in list(cat.defaults.items()):
         # the roles' own default privileges go, and what others' give them
         kept = None if owner in roles else \

@@ -1,5 +1,6 @@
 """The roles catalogs: pg_roles, pg_authid, pg_user, pg_auth_members, pg_default_acl and
-information_schema.table_privileges / role_table_grants, from the root's roles catalog.
+information_schema.table_privileges / role_table_grants / column_privileges, from the
+root's roles catalog.
 
 psql's ``\\du`` reads pg_roles and pg_auth_members, ``\\dp`` reads pg_class.relacl
 (``relacl`` below, PostgreSQL's aclitem text: ``alice=arwdDxt/alice``). pg_roles and
@@ -11,9 +12,10 @@ implicit superuser (the session's user name, oid 10), as before roles existed.
 from __future__ import annotations
 
 from .. import types
-from ..storage.namespaces import PUBLIC_OID
+from ..storage.namespaces import PUBLIC_OID, split
 from ..storage.roles import (BOOTSTRAP_OID, LETTER, acl_text, default_acl, grants_text,
                              has_privilege)
+from .information_schema import view_columns_declared
 from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table
 
 T, I, B = types.TEXT, types.INTEGER, types.BOOLEAN
@@ -159,13 +161,22 @@ def relacl(snap, name: str) -> list | None:
 
 # ---- information_schema ---------------------------------------------------------------------
 
-def _grant_rows(snap):
+def _grant_viewer(snap) -> tuple[set, bool] | None:
+    """Who reads the grant views: the roles the session's user is a member of, and
+    whether it sees every grant (a superuser); None when there are no roles."""
     cat = snap.root.auth
     if not cat.active:
-        return
+        return None
     viewer = snap.user
     mine = cat.member_of(viewer) if cat.role(viewer) is not None else set()
-    everything = _sees_everything(cat, viewer)
+    return mine, _sees_everything(cat, viewer)
+
+
+def _grant_rows(snap):
+    seer = _grant_viewer(snap)
+    if seer is None:
+        return
+    cat, (mine, everything) = snap.root.auth, seer
     for name in sorted({*snap.root.tables, *snap.root.views}):
         grants = cat.acl.get(("table", name)) or default_acl(cat, "table", name)
         for g in grants:
@@ -184,3 +195,44 @@ def _grant_rows(snap):
 for _name in ("table_privileges", "role_table_grants"):
     _register("information_schema", _name, "grantor grantee table_catalog table_schema "
               "table_name privilege_type is_grantable with_hierarchy", _grant_rows, {}, False)
+
+
+def _column_privilege_rows(snap):
+    """information_schema.column_privileges as PostgreSQL's view makes it: each column's
+    own grants (attacl) and, for every column, its table's grants of a column privilege
+    (relacl, or the owner's default), without repeats; shown when the viewer is (a member
+    of) the grantor or the grantee, or the grantee is PUBLIC. Grantable: with the grant
+    option, or a grantee that is (a member of) the owner."""
+    seer = _grant_viewer(snap)
+    if seer is None:
+        return
+    cat, (mine, everything) = snap.root.auth, seer
+    root = snap.root
+    for name in sorted({*root.tables, *root.views}):
+        if name in root.tables:
+            columns = [c.name for c in root.tables[name].schema.columns]
+        else:
+            columns = [c for c, _t, _m in view_columns_declared(snap, root.views[name])]
+        owner = cat.owner("table", name)
+        table_grants = cat.acl.get(("table", name)) or default_acl(cat, "table", name)
+        schema, bare = split(name, cat.schemas)
+        seen = set()
+        for column in columns:
+            for g in (*table_grants, *cat.column_grants(name, column)):
+                if g.privilege not in ("SELECT", "INSERT", "UPDATE", "REFERENCES"):
+                    continue
+                if not (everything or g.grantee in mine or g.grantor in mine
+                        or g.grantee == ""):
+                    continue
+                grantable = g.grantable or (g.grantee != "" and owner is not None
+                                            and owner in cat.member_of(g.grantee))
+                row = (g.grantor, g.grantee or "PUBLIC", snap.database, schema, bare, column,
+                       g.privilege, "YES" if grantable else "NO")
+                if row not in seen:
+                    seen.add(row)
+                    yield row
+
+
+_register("information_schema", "column_privileges", "grantor grantee table_catalog "
+          "table_schema table_name column_name privilege_type is_grantable",
+          _column_privilege_rows, {}, False)

@@ -19,7 +19,8 @@ import zlib
 from .. import composite, ranges, types
 from ..storage import sequence_defs
 from ..storage.namespaces import split
-from ..storage.roles import PSEUDO_SCHEMA_OWNER_OID, acl_text, default_acl, grants_text
+from ..storage.roles import (PSEUDO_SCHEMA_OWNER_OID, acl_text, column_acl_text, default_acl,
+                             grants_text)
 from ..storage.sequence_names import default_sequence, relation_name
 from .information_schema import column_default, generation_text, view_columns_declared
 from .pg_types import pg_type
@@ -431,12 +432,14 @@ _table("pg_class", "oid relname relnamespace reltype reloftype relowner relam re
 # ---- pg_attribute, pg_attrdef ----------------------------------------------------------------
 
 def _attributes(snap):
+    cat = snap.root.auth
     for oid, name, kind, table, s in _relations(snap):
         if kind == "v":              # a view's columns: its query's output, bound now
             for num, (col, sql_type, typmod) in enumerate(
                     view_columns_declared(snap, snap.root.views[name]), 1):
                 toid, mod = declared_type_oid(sql_type, typmod)
-                yield _attribute(oid, col, sql_type, toid, mod, num, False, False, "")
+                yield _attribute(oid, col, sql_type, toid, mod, num, False, False, "",
+                                 acl=column_acl_text(cat, name, col))
             continue
         if s is None:
             continue
@@ -458,7 +461,9 @@ def _attributes(snap):
                 ("a" if column.identity[0] == "always" else "d")
             yield _attribute(oid, column.name, column.type, toid, typmod, num, not_null,
                              has_def, identity,
-                             "s" if column.generated is not None and kind == "r" else "")
+                             "s" if column.generated is not None and kind == "r" else "",
+                             column_acl_text(cat, name, column.name)
+                             if kind in ("r", "m") else None)
     yield from _composite_attributes(snap)
 
 
@@ -508,12 +513,13 @@ def _index_attributes(oid: int, s, ix):
 
 
 def _attribute(oid: int, col: str, sql_type: str, toid: int, typmod: int, num: int,
-               not_null: bool, has_def: bool, identity: str, generated: str = "") -> tuple:
+               not_null: bool, has_def: bool, identity: str, generated: str = "",
+               acl: list | None = None) -> tuple:
     length = _type_length(sql_type, toid)
     storage = "p" if length > 0 else ("m" if toid == TYPE_OIDS["numeric"] else "x")
     return (oid, col, toid, -1, length, num, 1 if sql_type.endswith("[]") else 0, -1, typmod,
             length in (1, 2, 4, 8), "d", storage, "", not_null, has_def, False, identity,
-            generated, False, True, 0, 100 if toid == 25 else 0, None, None, None, None)
+            generated, False, True, 0, 100 if toid == 25 else 0, acl, None, None, None)
 
 
 _table("pg_attribute", "attrelid attname atttypid attstattarget attlen attnum attndims "

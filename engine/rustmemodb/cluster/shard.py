@@ -62,13 +62,21 @@ def _staged(name: str):
 _LIMIT_STATE = ("zone", "timeout_ms", "memory_cap", "ts_config", "date_style", "date_order")
 
 
+# who the session is (auth/check.py's effective_role reads these)
+_IDENTITY = ("role", "auth_user", "user_name", "login_identity")
+
+
 def _successor(conn):
     """A new connection that goes on as ``conn``'s session (``prepare`` holds ``conn``
     until COMMIT PREPARED): the same settings, so a SET TIME ZONE or DateStyle before a
-    DDL statement still applies to the session's next statements on this shard."""
+    DDL statement still applies to the session's next statements on this shard, and the
+    same role (SET ROLE, SET SESSION AUTHORIZATION): the shard checks its privileges."""
     new = conn.database.connect()
     old, fresh = conn._session, new._session
     fresh.settings = dict(old.settings)
+    for name in _IDENTITY:
+        if name in vars(old):
+            setattr(fresh, name, getattr(old, name))
     for name in _LIMIT_STATE:
         setattr(fresh.cancel_event, name, getattr(old.cancel_event, name))
     return new

@@ -206,6 +206,9 @@ class WriteRouting:
         serial = self._draws_sequence(info)
         if isinstance(source, exp.Values) and not serial:
             return self._insert_values(tree, sql, info, source)
+        # the paths below run the INSERT on shards, in scratch forks or as loads: the
+        # session role's privileges (a column's too) are checked here, on the statement
+        self._bind_checked(sql)
         conflict = tree.args.get("conflict")
         reads = loads.read_calls(source) if source is not None else []
         if len(reads) == 1 and reads[0][1] is not None and conflict is None and \

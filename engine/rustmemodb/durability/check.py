@@ -35,8 +35,8 @@ from .checkpoint import Files
 from .damage import Damage
 from .problems import io_error, object_in_use
 from .recover import analyse
-from .wal import (MARK_OFFSET, SEGMENT_HEADER_SIZE, create_segment, cut_segment, list_segments,
-                  mark_bytes)
+from .wal import (FRAME, MARK_OFFSET, SEGMENT_HEADER_SIZE, create_segment, cut_segment,
+                  list_segments, mark_bytes)
 
 
 @dataclass
@@ -188,7 +188,10 @@ def _cut(directory: Path, damage: Damage, backup: Path, actions: list) -> None:
     cut_segment(where, offset)
     fd = os.open(where, os.O_WRONLY)
     try:
+        # nothing recorded durable any more, and zeros after what is kept: it reads as
+        # the open segment a crash left (wal.py), not as one truncated after its records
         os.pwrite(fd, mark_bytes(first, 0), MARK_OFFSET)
+        os.pwrite(fd, bytes(FRAME.size), offset)
         os.fsync(fd)
     finally:
         os.close(fd)

@@ -5,8 +5,9 @@ of the server that needs the GIL back (see ``server/durable.py`` for why that ma
 The parent (``FsyncHelper``, below) and the helper share two ``AF_UNIX`` seqpacket
 socket pairs (the requests and a control pair); every message is one packet:
 
-    parent -> helper    a request (``_REQUEST``): an LSN, the offset and 16 bytes of the
-                        open segment's durable-LSN mark claiming it, then optionally
+    parent -> helper    a request (``_REQUEST``): an LSN, the offset and bytes of the
+                        open segment's durable-LSN mark claiming it (a tail mark, or
+                        the header's field: ``wal.py``), then optionally
                         *frames* (their bytes, the offset to write them at, the end up
                         to which the segment is preallocated with zeros) and a *reply*
                         (a connection id and the bytes to send to that client once the
@@ -60,8 +61,9 @@ new server can open the database while an orphaned helper still writes into its 
 The helper's syncing threads (``SYNCS_IN_FLIGHT``, three) take turns reading the
 socket; the one that reads takes every packet already queued and, unless a sync started
 since covers the highest LSN, syncs it itself (no hand-off to another thread to wake):
-it fdatasyncs the newest segment it was given, writes the mark of that LSN (``wal.py``: the header's "last LSN known durable",
-rewritten after each fsync), answers, and waits for more: a group commit across all
+it fdatasyncs the newest segment it was given, writes the mark of that LSN (``wal.py``:
+"last LSN known durable", written after each fsync), answers, and waits for more: a
+group commit across all
 clients. A request received while a sync runs starts the next sync at once on another
 thread, instead of waiting for the running one to end (a commit then waits about one
 sync, not one and a half on average; the kernel runs the second fdatasync's write-back
@@ -83,12 +85,16 @@ higher LSN was answered neither answers nor lowers the mark. Only the newest seg
 is synced: a rotation (``Log.rotate``) makes every frame of the old segment durable
 itself before the new segment exists, hence before its descriptor can be sent.
 
-The mark is written here, after the fdatasync and before the answer, exactly where the
-event loop wrote it before (so it is in the page cache before any commit it covers is
-acknowledged) but on the helper's CPU time, not the loop's: one ``pwrite`` per round
-less on the loop that serves every client. The parent computes the mark's bytes (this
+When the helper writes the frames (``frames=True``), it writes the mark too, after
+the fdatasync and before the answer (so it is in the page cache before any commit it
+covers is acknowledged), on its own CPU time. The parent computes the mark's bytes (this
 script imports no checksum module); the helper only writes the ones of the highest LSN
-it synced. A sync of the old segment still running when a rotation's descriptor arrives
+it synced. A *tail mark* goes right after that LSN's frame, where the next frame goes:
+the helper writes it only if it has written no frame since (a later frame vouches for
+the synced one by following it), and never while it writes frames (``writing``). When
+the loop writes the frames (the default), the helper cannot know whether a frame was
+written after the one it synced, so it writes no mark: the log does, on the loop, once
+the answer is read (``Log.helper_answered``). A sync of the old segment still running when a rotation's descriptor arrives
 writes no mark (the rotation marked the old segment; only the newest segment's mark is
 read at recovery, ``recover.py``). The helper exits when the parent closes its end or
 dies (end of file), after syncing what it received, so it never outlives the server
@@ -121,8 +127,8 @@ __all__ = ["FsyncHelper", "available"]
 _LSN = struct.Struct("<Q")
 # lsn, mark offset, mark bytes, write offset, preallocated end, connection, reply length,
 # flags; then the frames' bytes, then the reply's
-_REQUEST = struct.Struct("<QQ16sQQIIB")
-_SEGMENT, _CLIENT, _ANSWER, _FORGET = 1, 2, 4, 8      # request flags
+_REQUEST = struct.Struct("<QQ24sQQIIB")
+_SEGMENT, _CLIENT, _ANSWER, _FORGET, _TAIL = 1, 2, 4, 8, 16      # request flags
 # durable LSN, replies being sent, replies sent: each next to itself ^ _CHECK
 _HINT = struct.Struct("<QQQQQQ")
 _HALF = struct.Struct("<QQ")
@@ -149,7 +155,7 @@ class FsyncHelper:
     log calls ``request`` under its lock, the event loop reads the answers, ``barrier``
     is called under the log's lock."""
 
-    writes_mark = True           # the log passes each request's mark (module docstring)
+    writes_mark = False          # the log passes each request's mark (with its frames)
     writes_frames = False        # the log passes its frames (and replies) with requests
     _hint = None                 # the shared memory of ``progress``, when there is one
 
@@ -158,6 +164,9 @@ class FsyncHelper:
         # ``frames``: the log hands over its frames, and the server durable point
         # writes' replies (``--fsync replies``; off by default: module docstring)
         self.writes_frames = frames
+        # Only a helper that writes the frames writes the marks: a tail mark goes where
+        # the next frame will, and only the frames' writer knows whether one has been.
+        self.writes_mark = frames
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         control, child_control = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # ``progress``: 32 bytes of shared memory where the helper puts the LSN it made
@@ -211,7 +220,9 @@ class FsyncHelper:
         """Ask for everything up to ``lsn`` in the segment starting at ``first_lsn``,
         open as ``segment_fd`` (the log's open one, still open: the caller holds the
         log's lock), to be synced; then, if this is the highest LSN of the sync, for
-        ``mark`` (offset, 16 bytes: the segment's mark claiming ``lsn``) to be written.
+        ``mark`` (offset, bytes claiming ``lsn``) to be written: the header's 16-byte
+        mark field, or a 24-byte tail mark (``wal.tail_mark``), written only if no frame
+        was handed over since (the next one is written where it would go).
 
         ``frames`` (offset, bytes, preallocated end or 0): frames the helper writes at
         that offset (and zeros after them up to the end), before any sync claims them.
@@ -223,6 +234,8 @@ class FsyncHelper:
         segment = (segment_fd, first_lsn)     # a descriptor number is reused later
         offset, data = mark if mark is not None else (0, b"")
         flags = _ANSWER if answer else 0
+        if len(data) > 16:
+            flags |= _TAIL
         fds = []
         if segment != self._segment:
             flags |= _SEGMENT
@@ -398,7 +411,8 @@ class _Syncs:
         self.turns = threading.Lock()       # around a sync when ``shared``
         self.workers = workers
         self.wanted = 0              # the highest LSN received (its frames written)
-        self.mark = None             # (offset, bytes) claiming ``wanted``, or None
+        self.mark = None             # (offset, bytes, tail?) claiming ``wanted``, or None
+        self.writing = False         # frames being written (no tail mark meanwhile)
         self.claimed = 0             # the highest LSN a started fdatasync covers
         self.answered = 0            # the highest LSN synced (and its mark written)
         self.asked = 0               # the highest LSN a request wants answered
@@ -506,6 +520,7 @@ def _receive(state: _Syncs) -> bool:
             break
         (lsn, offset, mark_data, at, grown, conn, reply_len,
          flags) = unpack_from(data)
+        mark_data = mark_data if flags & _TAIL else mark_data[:16]
         fds = list(fds)
         if flags & _SEGMENT:             # a new segment: the older ones are durable
             new = fds.pop(0)
@@ -531,13 +546,16 @@ def _receive(state: _Syncs) -> bool:
         else:
             size = len(data) - _REQUEST.size - reply_len
             if size:
+                if not state.writing:    # a tail mark must not be written over these
+                    with state.cond:
+                        state.writing = True
                 fd = (files or state.files)[0]
-                _write_all(fd, memoryview(data)[_REQUEST.size:_REQUEST.size + size], at)
-                if grown > at + size:    # the segment's preallocated zeros
+                if grown > at + size:    # the segment's preallocated zeros, first (wal.py)
                     _write_all(fd, bytes(grown - at - size), at + size)
+                _write_all(fd, memoryview(data)[_REQUEST.size:_REQUEST.size + size], at)
             if lsn > top:
                 top = lsn
-                mark = (offset, mark_data) if offset else None
+                mark = (offset, mark_data, bool(flags & _TAIL)) if offset else None
             if reply_len:
                 replies.append((lsn, conn, bytes(data[len(data) - reply_len:])))
             if flags & _ANSWER and lsn > state.asked:
@@ -547,6 +565,7 @@ def _receive(state: _Syncs) -> bool:
         except BlockingIOError:
             break
     with state.cond:
+        state.writing = False
         if state.failed:
             return False
         if files is not None:
@@ -669,7 +688,11 @@ def _sync_requests(state: _Syncs, index: int) -> None:
             if state.failed:
                 return
             if error is None and target > state.answered:
-                if mark is not None and gen == state.gen:  # only now may it claim ``target``
+                # Only now may the mark claim ``target``; a tail mark only while nothing
+                # was written after ``target``'s frame (else that frame is where the mark
+                # would go, and it vouches for ``target`` by following it).
+                if mark is not None and gen == state.gen and not (
+                        mark[2] and (state.wanted != target or state.writing)):
                     try:
                         os.pwrite(fd, mark[1], mark[0])
                     except OSError as exc:

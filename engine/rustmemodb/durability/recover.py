@@ -187,6 +187,13 @@ def _log_plan(wal_dir: Path, ckpt: int, wal_expected: bool) -> _Plan:
                              f"{scan.bad_offset} ({scan.bad_reason}) before LSN {scan.mark}, "
                              f"which was recorded durable", file=path,
                              offset=scan.bad_offset, cut=(path, scan.bad_offset))
+            if scan.cut_short:
+                # zeros are written before the frames that need them: a crash leaves
+                # them after a torn frame, so a file ending without them was cut short
+                raise Damage(f"log segment {path.name} is truncated: it is damaged at byte "
+                             f"offset {scan.bad_offset} ({scan.bad_reason}) and ends without "
+                             f"the preallocated zeros a crash leaves after it", file=path,
+                             offset=scan.bad_offset, cut=(path, scan.bad_offset))
             plan.cuts.append((path, scan.bad_offset))
             plan.torn_bytes += scan.size - scan.bad_offset
             plan.warnings.append(f"the log ends with a torn tail: {scan.size - scan.bad_offset}"
@@ -200,6 +207,13 @@ def _log_plan(wal_dir: Path, ckpt: int, wal_expected: bool) -> _Plan:
             raise Damage(f"log segment {path.name} is truncated: its records end at LSN "
                          f"{scan.last_lsn} but LSN {scan.mark} was recorded durable",
                          file=path, offset=scan.end, cut=(path, scan.end))
+        elif newest and scan.cut_short:
+            # a segment written with tail marks keeps zeros (or its tail mark) after its
+            # last record, open or closed
+            raise Damage(f"log segment {path.name} is truncated: it ends right after "
+                         f"{f'LSN {scan.last_lsn}' if scan.records else 'its header'}, "
+                         f"without the preallocated zeros kept there", file=path,
+                         offset=scan.end, cut=(path, scan.end))
         for lsn, payload, offset in scan.records:
             if lsn > ckpt:
                 plan.records.append((lsn, payload, path, offset))

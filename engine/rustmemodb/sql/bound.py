@@ -27,6 +27,11 @@ class BoundStatement:
     # the objects a DDL statement creates/drops/renames (their owners and grants follow).
     privileges: tuple = ()
     ddl_objects: tuple = ()
+    # The statement's syntax tree (or text): the columns it uses are worked out from it
+    # only when a role lacks a table privilege and holds column ones (auth/check.py),
+    # and kept in ``column_uses`` (view name or None -> uses) once worked out.
+    source: object = None
+    column_uses: dict | None = None
 
     @property
     def ddl(self) -> bool:

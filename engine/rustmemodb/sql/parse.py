@@ -578,6 +578,24 @@ def _expandarray_records(sql: str) -> str:
     return _INDOPTION.sub(r"\1.indoption::oid[]", sql)
 
 
+# ALTER TABLE t ADD CHECK (...) with no CONSTRAINT name: sqlglot reads only the named
+# form (the unnamed one became a Command and a 42601). Parsed with a placeholder name,
+# then the bare check is put back, so it gets PostgreSQL's default name (t_x_check).
+_ADD_CHECK = re.compile(r"(?is)(^\s*alter\s+table\s+.*?\s|,\s*)add\s+check\s*\(")
+_UNNAMED = "rmdb_unnamed_check"
+
+
+def _unnamed_checks(sql: str) -> exp.Expression:
+    stmt = _parse_one(_ADD_CHECK.sub(lambda m: f"{m.group(1)}ADD CONSTRAINT {_UNNAMED} CHECK (",
+                                     sql))
+    for node in list(stmt.find_all(exp.Constraint)):
+        if node.name == _UNNAMED:
+            check = node.find(exp.CheckColumnConstraint)
+            if check is not None:
+                node.replace(check)
+    return stmt
+
+
 _OVERRIDING = re.compile(r"(?is)(\)|\binsert\s+into\s+(?:\"(?:[^\"]|\"\")+\"|[\w$.]+)"
                          r"(?:\s+as\s+\w+)?)\s+overriding\s+(system|user)\s+value\b")
 
@@ -634,6 +652,8 @@ def _parse_one(sql: str) -> exp.Expression:
                 word = action.group("word").upper()
                 raise errors.syntax_error(f'syntax error at or near "{word}"',
                                           position=action.start("word"))
+    if head == "alter " and _ADD_CHECK.search(sql) is not None:
+        return _unnamed_checks(sql)
     if head == "create" and _CHECK_OPTION.match(sql) is not None:
         return _with_check_option(sql)
     if sql[:30].lstrip()[:7].lower() in ("refresh", "create ", "alter s", "alter t",

@@ -18,6 +18,8 @@ Grammar (PostgreSQL 15's, minus what rustmemodb has no objects for):
     DROP {ROLE|USER|GROUP} [IF EXISTS] name [, ...]
     GRANT privileges ON {[TABLE] t [, ...] | ALL TABLES IN SCHEMA s [, ...] | SCHEMA s [, ...]}
           TO grantee [, ...] [WITH GRANT OPTION] [GRANTED BY role]
+          (privileges: ALL [PRIVILEGES] [(column [, ...])]
+                       | privilege [(column [, ...])] [, ...])
     GRANT role [, ...] TO role [, ...] [WITH ADMIN OPTION] [GRANTED BY role]
     REVOKE [GRANT OPTION FOR] privileges ON ... FROM grantee [, ...] [CASCADE|RESTRICT]
     REVOKE [ADMIN OPTION FOR] role [, ...] FROM role [, ...] [CASCADE|RESTRICT]
@@ -105,6 +107,9 @@ class GrantStatement:
     granted_by: str | None = None
     cascade: bool = False
     position: int = 1
+    # Column privileges, PostgreSQL's ``privilege (column, ...)``: [(privilege or "ALL",
+    # [column, ...]), ...], beside the table-level ``privileges`` of the same statement
+    columns: list = field(default_factory=list)
 
     @property
     def kind(self) -> str:
@@ -768,7 +773,9 @@ class _Parser:
         self.expect("TO" if grant else "FROM")
         self.accept("GROUP")
         grantees = self.name_list(lambda: self.role_name(allow_public=True))
-        stmt = GrantStatement(grant, privileges, target, objects, grantees, position=start)
+        stmt = GrantStatement(grant, [p for p in privileges if isinstance(p, str)], target,
+                              objects, grantees, position=start,
+                              columns=[p for p in privileges if isinstance(p, tuple)])
         if option_for:
             stmt.grant_option = True
         if grant and self.accept("WITH"):
@@ -833,24 +840,32 @@ class _Parser:
 
     def privileges(self, defaults: bool = False) -> list | None:
         """The privilege list, or None if what follows GRANT is not one (role names).
+        A privilege with a column list is ``(privilege, [column, ...])`` (``ALL`` too);
         ``defaults``: of ALTER DEFAULT PRIVILEGES, where a column list is 0LP01."""
-        if self.accept("ALL"):
-            self.accept("PRIVILEGES")
-            return ["ALL"]
         out = []
         while True:
             tok = self.tok
-            if tok.kind != "word" or tok.text.upper() not in PRIVILEGES:
+            if tok.kind == "word" and tok.text.upper() == "ALL" and not out:
+                self.i += 1
+                self.accept("PRIVILEGES")
+                word = "ALL"
+            elif tok.kind != "word" or tok.text.upper() not in PRIVILEGES:
                 return None
-            self.i += 1
+            else:
+                self.i += 1
+                word = tok.text.upper()
             if self.tok.kind == "punct" and self.tok.text == "(":
                 if defaults:
                     raise errors.sql_error("0LP01", "default privileges cannot be set for "
                                                     "columns")
-                raise errors.not_supported("column privileges",
-                                           hint="Grant the privilege on the whole table.")
-            out.append(tok.text.upper())
-            if not self.punct(","):
+                self.i += 1
+                columns = self.name_list(self.name)
+                if not self.punct(")"):
+                    raise self.fail()
+                out.append((word, columns))
+            else:
+                out.append(word)
+            if word == "ALL" or not self.punct(","):
                 return out
 
     def membership(self, grant: bool, option_for: str | None, start: int):

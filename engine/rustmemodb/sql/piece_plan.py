@@ -504,7 +504,7 @@ class PiecePlans:
                 break
         deps, privileges, sizes, nested = needs
         bound = _PieceBound("SELECT", deps=list(deps), returns_rows=True, nested=nested,
-                            privileges=privileges)
+                            privileges=privileges, source=ph.sql)
         bound._lazy = lazy
         prepared = PiecePrepared(ph.sql, ph, kind="SELECT", bound=bound,
                                  functions_version=functions.version, sizes=sizes)

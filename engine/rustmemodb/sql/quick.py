@@ -182,6 +182,7 @@ def recognize(sql: str, shape=None, root=None, functions=None
             return None
     except _Decline:
         return None
+    bound.source = sql          # for column privileges (auth/check.py), parsed if needed
     tags = {start: (i, kind, raw) for i, (start, kind, raw) in enumerate(shape.literals)} \
         if starts else None
     return bound, tags

@@ -13,6 +13,11 @@ An empty catalog (no roles: every database before its first CREATE ROLE) means
 did. Objects are keyed ``("table", name)`` (views too, as in pg_class) or
 ``("schema", name)``; the grantee ``PUBLIC`` is the empty string, as PostgreSQL's
 aclitem writes it (``=r/alice``). Privilege letters are PostgreSQL's aclitem ones.
+
+Column privileges (``GRANT SELECT (a) ON t``: PostgreSQL's pg_attribute.attacl) are
+``columns``, keyed ``(table, column)``: a column's ACL starts empty (it has no owner
+default), holds only SELECT, INSERT, UPDATE and REFERENCES, and goes, renames and forks
+with its table and column.
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from .. import errors
 PUBLIC = ""
 EMBEDDED_USER = "rustmemodb"   # who an embedded session without a role is
 TABLE_PRIVS = ("INSERT", "SELECT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
+COLUMN_PRIVS = ("INSERT", "SELECT", "UPDATE", "REFERENCES")
 SCHEMA_PRIVS = ("USAGE", "CREATE")
 LETTER = {"INSERT": "a", "SELECT": "r", "UPDATE": "w", "DELETE": "d", "TRUNCATE": "D",
           "REFERENCES": "x", "TRIGGER": "t", "USAGE": "U", "CREATE": "C"}
@@ -78,6 +84,9 @@ class AuthCatalog:
     # ALTER ROLE name|ALL SET (PostgreSQL's pg_db_role_setting, every database): role
     # name ("" for ALL) -> ((parameter, value as PostgreSQL keeps it), ...) in order
     settings: dict = field(default_factory=dict)
+    # Column privileges: (table, column) -> tuple[Grant, ...], never empty (a column whose
+    # last grant is revoked has none: PostgreSQL's attacl is then NULL again)
+    columns: dict = field(default_factory=dict)
 
     @property
     def active(self) -> bool:
@@ -93,6 +102,13 @@ class AuthCatalog:
 
     def grants(self, kind: str, name: str) -> tuple:
         return self.acl.get((kind, name), ())
+
+    def column_grants(self, table: str, column: str) -> tuple:
+        return self.columns.get((table, column), ())
+
+    def has_column_grants(self, table: str) -> bool:
+        """Whether any column of ``table`` was ever granted on (the check's fast no)."""
+        return any(t == table for t, _c in self.columns) if self.columns else False
 
     def member_of(self, member: str) -> set[str]:
         """Every role ``member`` belongs to, directly or through others (itself included);
@@ -129,11 +145,16 @@ class AuthCatalog:
             kept = tuple(g for g in grants if g.grantee != name and g.grantor != name)
             if kept:
                 acl[key] = kept
+        columns = {}
+        for key, grants in self.columns.items():
+            kept = tuple(g for g in grants if g.grantee != name and g.grantor != name)
+            if kept:
+                columns[key] = kept
         defaults = {k: v for k, v in self.defaults.items()
                     if k[0] != name and not any(g.grantee == name for g in v)}
         settings = {k: v for k, v in self.settings.items() if k != name}
         return replace(self, roles=roles, members=members, acl=acl, defaults=defaults,
-                       settings=settings)
+                       settings=settings, columns=columns)
 
     def renamed_role(self, old: str, new: str) -> "AuthCatalog":
         roles = {(new if n == old else n): (replace(r, name=new) if n == old else r)
@@ -147,8 +168,10 @@ class AuthCatalog:
                                                   grantor=ren(g.grantor)) for g in v)
                     for (r, s, t), v in self.defaults.items()}
         settings = {ren(k): v for k, v in self.settings.items()}
+        columns = {k: tuple(replace(g, grantee=ren(g.grantee), grantor=ren(g.grantor))
+                            for g in v) for k, v in self.columns.items()}
         return replace(self, roles=roles, members=members, owners=owners, acl=acl,
-                       defaults=defaults, settings=settings)
+                       defaults=defaults, settings=settings, columns=columns)
 
     def with_owner(self, kind: str, name: str, role: str | None) -> "AuthCatalog":
         owners = dict(self.owners)
@@ -159,14 +182,18 @@ class AuthCatalog:
         return replace(self, owners=owners)
 
     def without_object(self, kind: str, name: str) -> "AuthCatalog":
-        """A dropped table or view takes its owner and grants with it."""
-        if (kind, name) not in self.owners and (kind, name) not in self.acl:
+        """A dropped table or view takes its owner and grants (its columns' too) with it."""
+        columns = self.columns
+        if kind == "table" and self.has_column_grants(name):
+            columns = {k: v for k, v in columns.items() if k[0] != name}
+        if (kind, name) not in self.owners and (kind, name) not in self.acl \
+                and columns is self.columns:
             return self
         owners = dict(self.owners)
         owners.pop((kind, name), None)
         acl = dict(self.acl)
         acl.pop((kind, name), None)
-        return replace(self, owners=owners, acl=acl)
+        return replace(self, owners=owners, acl=acl, columns=columns)
 
     def renamed_object(self, kind: str, old: str, new: str) -> "AuthCatalog":
         owners, acl = dict(self.owners), dict(self.acl)
@@ -174,7 +201,32 @@ class AuthCatalog:
             owners[(kind, new)] = owners.pop((kind, old))
         if (kind, old) in acl:
             acl[(kind, new)] = acl.pop((kind, old))
-        return replace(self, owners=owners, acl=acl)
+        columns = {((new if t == old else t), c): v for (t, c), v in self.columns.items()} \
+            if kind == "table" else self.columns
+        return replace(self, owners=owners, acl=acl, columns=columns)
+
+    def with_column_grants(self, table: str, column: str, grants: tuple) -> "AuthCatalog":
+        columns = dict(self.columns)
+        if grants:
+            columns[(table, column)] = tuple(grants)
+        else:
+            columns.pop((table, column), None)
+        return replace(self, columns=columns)
+
+    def without_column(self, table: str, column: str) -> "AuthCatalog":
+        """A dropped column takes its grants with it."""
+        if (table, column) not in self.columns:
+            return self
+        columns = dict(self.columns)
+        del columns[(table, column)]
+        return replace(self, columns=columns)
+
+    def renamed_column(self, table: str, old: str, new: str) -> "AuthCatalog":
+        if (table, old) not in self.columns:
+            return self
+        columns = {(t, (new if (t, c) == (table, old) else c)): v
+                   for (t, c), v in self.columns.items()}
+        return replace(self, columns=columns)
 
     def with_grants(self, kind: str, name: str, grants: tuple) -> "AuthCatalog":
         acl = dict(self.acl)
@@ -254,6 +306,10 @@ def encode(cat: AuthCatalog) -> dict:
            if cat.defaults else {}),
         **({"settings": [[r, [list(p) for p in pairs]] for r, pairs in cat.settings.items()]}
            if cat.settings else {}),
+        **({"columns": [[t, c, [[g.grantee, g.privilege, g.grantable, g.grantor]
+                                for g in grants]]
+                        for (t, c), grants in cat.columns.items()]}
+           if cat.columns else {}),
     }
 
 
@@ -318,8 +374,15 @@ def decode(data) -> AuthCatalog:
              and all(isinstance(p, (list, tuple)) and len(p) == 2
                      and all(isinstance(x, str) for x in p) for p in entry[1]), "settings")
         settings[entry[0]] = tuple(tuple(p) for p in entry[1])
+    columns = {}
+    for entry in data.get("columns", ()):     # absent in files written before them
+        need(isinstance(entry, (list, tuple)) and len(entry) == 3
+             and isinstance(entry[0], str) and isinstance(entry[1], str), "column acl")
+        grants = grants_of(entry[2])
+        need(all(g.privilege in COLUMN_PRIVS for g in grants), "column acl")
+        columns[(entry[0], entry[1])] = grants
     return AuthCatalog(roles, tuple(members), owners, acl, next_oid, schemas, defaults,
-                       settings)
+                       settings, columns)
 
 
 def _int(v) -> bool:
@@ -332,6 +395,14 @@ def acl_text(cat: AuthCatalog, kind: str, name: str) -> list[str] | None:
     if (kind, name) not in cat.acl:
         return None
     return grants_text(cat.grants(kind, name))
+
+
+def column_acl_text(cat: AuthCatalog, table: str, column: str) -> list[str] | None:
+    """A column's ACL as pg_attribute.attacl's aclitem[] text, None when it has no grant."""
+    if not cat.columns:
+        return None
+    grants = cat.columns.get((table, column))
+    return grants_text(grants) if grants else None
 
 
 def grants_text(grants) -> list[str]:
@@ -389,6 +460,23 @@ def has_privilege(cat: AuthCatalog, role: str | None, kind: str, name: str, priv
                 and (g.grantable or not grant_option or g.grantee == owner):
             return True
     return False
+
+
+def has_column_privilege(cat: AuthCatalog, role: str | None, table: str, column: str,
+                         priv: str, grant_option: bool = False,
+                         roles: set | None = None) -> bool:
+    """Does ``role`` hold ``priv`` on the column by a column grant (to it, a role it
+    inherits or PUBLIC)? The table's own privilege is ``has_privilege``'s: PostgreSQL
+    allows a column when either holds."""
+    if role is None or not cat.active or cat.is_superuser(role):
+        return True
+    grants = cat.columns.get((table, column))
+    if not grants:
+        return False
+    if roles is None:
+        roles = cat.member_of(role)
+    return any(g.privilege == priv and (g.grantee in roles or g.grantee == PUBLIC)
+               and (g.grantable or not grant_option) for g in grants)
 
 
 def is_owner(cat: AuthCatalog, role: str | None, kind: str, name: str) -> bool:

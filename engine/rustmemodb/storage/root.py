@@ -154,33 +154,29 @@ class Root:
 def with_enum(root: Root, name: str, labels: tuple | None) -> Root:
     """``root`` with enum type ``name`` defined as ``labels`` (None: dropped); a catalog
     change, so plans holding the old labels are bound again."""
-    enums = dict(root.enums)
-    if labels is None:
-        enums.pop(name, None)
-    else:
-        enums[name] = tuple(labels)
-    return replace(root, enums=enums, catalog_version=root.catalog_version + 1)
+    return _with_type(root, "enums", name, None if labels is None else tuple(labels))
 
 
 def with_composite(root: Root, name: str, sql_type: str | None) -> Root:
     """``root`` with composite type ``name`` defined as ``sql_type`` (a composite.py type
     string; None: dropped); a catalog change."""
-    composites = dict(root.composites)
-    if sql_type is None:
-        composites.pop(name, None)
-    else:
-        composites[name] = sql_type
-    return replace(root, composites=composites, catalog_version=root.catalog_version + 1)
+    return _with_type(root, "composites", name, sql_type)
 
 
 def with_domain(root: Root, name: str, domain: DomainDef | None) -> Root:
     """``root`` with domain ``name`` defined (None: dropped); a catalog change."""
-    domains = dict(root.domains)
-    if domain is None:
-        domains.pop(name, None)
+    return _with_type(root, "domains", name, domain)
+
+
+def _with_type(root: Root, field: str, name: str, value) -> Root:
+    """``root`` with entry ``name`` of its type mapping ``field`` set to ``value`` (None:
+    removed); a catalog change, so plans bound to the old definition are bound again."""
+    entries = dict(getattr(root, field))
+    if value is None:
+        entries.pop(name, None)
     else:
-        domains[name] = domain
-    return replace(root, domains=domains, catalog_version=root.catalog_version + 1)
+        entries[name] = value
+    return replace(root, **{field: entries}, catalog_version=root.catalog_version + 1)
 
 
 def replace(root: Root, **changes) -> Root:

@@ -30,7 +30,8 @@ from ...storage.sequence_names import default_sequence, serial_default
 from .. import parse_sequence
 from ..parse import parse_one, position_of, validated_constraint
 from .bind_constraints import check_expr
-from .bind_ddl import _column, _table_constraint, default_text, identity_definition
+from .bind_ddl import (_column, _given_name, _table_constraint, default_text,
+                       identity_definition)
 from .type_modifiers import declared_type
 from .bind_expr import ExprBinder
 from .bind_insert import default_expr
@@ -102,8 +103,8 @@ def add_column(stmt, schema, node: exp.ColumnDef, steps: list) -> TableSchema:
                                         f'already exists')
     column, extra = _column(stmt, schema.name, node, len(schema.columns))
     made = [payload[0] for kind, payload in extra if kind == "sequence"]
-    steps.extend(SequenceChange(name, definition=spec)       # SERIAL or identity: first,
-                 for kind, (name, spec) in extra if kind == "sequence")   # the rows draw
+    steps.extend(SequenceChange(payload[0], definition=payload[1])   # SERIAL or identity:
+                 for kind, payload in extra if kind == "sequence")  # first, the rows draw
     extra = [e for e in extra if e[0] != "sequence"]
     new = schema.with_(columns=schema.columns + (column,))
     default = None
@@ -358,7 +359,15 @@ def add_constraint(stmt, schema, item, steps: list, positions=None,
                    not_valid: bool = False) -> TableSchema:
     positions = positions or {c.name: i for i, c in enumerate(schema.columns)}
     kind, payload = _table_constraint(stmt, schema.name, item, positions, list(schema.columns))
-    if payload.name in constraint_names(schema):
+    taken = constraint_names(schema)
+    if _given_name(item) is None and payload.name in taken:   # a default name: numbered
+        n = 1
+        while f"{payload.name}{n}" in taken:
+            n += 1
+        payload = dataclasses.replace(payload, name=f"{payload.name}{n}")
+    if kind == "unique" and payload.name in {u.name for u in schema.uniques}:
+        raise errors.sql_error("42P07", f'relation "{payload.name}" already exists')
+    if payload.name in taken:
         raise errors.sql_error("42710", f'constraint "{payload.name}" for relation '
                                         f'"{schema.name}" already exists')
     if not_valid:

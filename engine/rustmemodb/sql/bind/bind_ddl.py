@@ -17,7 +17,7 @@ from ...plan.ddl import (LogicalCreateSequence, LogicalCreateTable, LogicalCreat
                          LogicalCreateView, LogicalDropSequence, LogicalDropTable,
                          LogicalDropView, LogicalRenameView, LogicalAlterSequence,
                          LogicalTruncate)
-from ...storage.root import ViewDef
+from ...storage.root import ViewDef, relation_exists
 from ...storage.schema import CheckConstraint, Column, ForeignKey, TableSchema, UniqueConstraint
 from ...storage import sequence_defs
 from ...storage.sequence_names import default_sequence, serial_default
@@ -208,8 +208,13 @@ def table_schema_from_ast(stmt, name: str, schema_node: exp.Schema,
         else:
             pending.append(item)
     positions = {c.name: i for i, c in enumerate(columns)}
-    for item in pending:
-        kind, payload = _table_constraint(stmt, name, item, positions, columns)
+    made = [_table_constraint(stmt, name, item, positions, columns) for item in pending]
+    root = getattr(stmt, "root", None)
+    # (a table already there: CREATE fails or, IF NOT EXISTS, skips; its names are its own)
+    others = root is not None and not relation_exists(root, name)
+    made = _named(name, made, [_given_name(item) for item in pending],
+                  lambda n: n == name or (others and relation_exists(root, n)))
+    for kind, payload in made:
         if kind == "unique":
             uniques.append(payload)
         elif kind == "check":
@@ -222,7 +227,7 @@ def table_schema_from_ast(stmt, name: str, schema_node: exp.Schema,
         if u.primary:  # PRIMARY KEY implies NOT NULL
             for c in u.columns:
                 columns[c] = dataclasses.replace(columns[c], not_null=True)
-    uniques = _dedupe_names(uniques)
+    uniques = _dedupe_names(uniques)     # LIKE ... INCLUDING INDEXES' names
     schema = TableSchema(name, tuple(columns), tuple(uniques), tuple(checks), tuple(fkeys),
                          tuple(indexes))
     _check_defaults(stmt, schema)
@@ -254,23 +259,24 @@ def _column(stmt, table: str, item: exp.ColumnDef, position: int):
             "owned_by": (table, name)})[0])))
     for c in item.args.get("constraints") or []:
         ck = c.args.get("kind")
+        cname = c.name or None      # CONSTRAINT name ...: kept as given, as PostgreSQL does
         if isinstance(ck, exp.ComputedColumnConstraint):    # GENERATED ALWAYS AS (..) STORED
             generated = ck.this.sql(dialect="postgres", normalize_functions="lower")
             continue
         if isinstance(ck, exp.NotNullColumnConstraint):
             not_null = not ck.args.get("allow_null")
         elif isinstance(ck, exp.PrimaryKeyColumnConstraint):
-            extra.append(("pk", (name,)))
+            extra.append(("pk", (name, cname)))
             not_null = True
         elif isinstance(ck, exp.UniqueColumnConstraint):
             _nulls_distinct(ck)
-            extra.append(("unique", (name,)))
+            extra.append(("unique", (name, cname)))
         elif isinstance(ck, exp.DefaultColumnConstraint):
             default = default_text(ck.this)
         elif isinstance(ck, exp.CheckColumnConstraint):
-            extra.append(("check", (name, ck.this)))
+            extra.append(("check", (name, ck.this, cname)))
         elif isinstance(ck, exp.Reference):
-            extra.append(("fk_col", (name, ck)))
+            extra.append(("fk_col", (name, ck, cname)))
         elif isinstance(ck, exp.GeneratedAsIdentityColumnConstraint):
             spec = identity_sequence(ck, sql_type, kind, item, (table, name))
             identity = ("always" if ck.this else "by default", spec.start)
@@ -357,16 +363,19 @@ def _table_constraint(stmt, table, item, positions, columns):
 
     if isinstance(item, tuple):  # from a column definition
         kind, payload = item
+        cname = payload[-1]
         if kind == "pk":
-            return "unique", UniqueConstraint(f"{table}_pkey", cols_of(payload, None), True)
+            return "unique", UniqueConstraint(cname or f"{table}_pkey",
+                                              cols_of(payload[:1], None), True)
         if kind == "unique":
-            return "unique", UniqueConstraint(f"{table}_{payload[0]}_key", cols_of(payload, None))
-        if kind == "check":   # PostgreSQL names a column CHECK <table>_<column>_check
-            col, expr = payload
-            return "check", CheckConstraint(f"{table}_{col}_check", expr.sql(dialect="postgres"))
+            return "unique", UniqueConstraint(cname or f"{table}_{payload[0]}_key",
+                                              cols_of(payload[:1], None))
+        if kind == "check":   # named as a table CHECK: after the expression's first column
+            return "check", CheckConstraint(cname or _check_name(table, payload[1]),
+                                            payload[1].sql(dialect="postgres"))
         if kind == "fk_col":
-            col, ref = payload
-            return "fk", stmt.bind_reference(table, (positions[col],), ref, columns)
+            col, ref, _ = payload
+            return "fk", stmt.bind_reference(table, (positions[col],), ref, columns, name=cname)
     cname = None
     if isinstance(item, exp.Constraint):
         cname = item.name
@@ -382,15 +391,62 @@ def _table_constraint(stmt, table, item, positions, columns):
         return "unique", UniqueConstraint(cname or f"{table}_{'_'.join(names)}_key",
                                           cols_of(names, item))
     if isinstance(item, exp.CheckColumnConstraint) or type(item).__name__ == "Check":
-        # PostgreSQL names a table CHECK after the first column it reads: <table>_<col>_check
-        first = item.this.find(exp.Column)
-        default = f"{table}_{first.name}_check" if first is not None else f"{table}_check"
-        return "check", CheckConstraint(cname or default, item.this.sql(dialect="postgres"))
+        return "check", CheckConstraint(cname or _check_name(table, item.this),
+                                        item.this.sql(dialect="postgres"))
     if isinstance(item, exp.ForeignKey):
         names = [e.name for e in item.expressions]
         return "fk", stmt.bind_reference(table, cols_of(names, item), item.args.get("reference"),
                                          columns, name=cname, fk_node=item)
     raise errors.not_supported(f"table constraint {item.sql(dialect='postgres')!r}")
+
+
+def _check_name(table: str, expr) -> str:
+    """PostgreSQL names a CHECK (a column's too) after the column it reads when it reads
+    exactly one, else ``<table>_check``."""
+    read = {c.name for c in expr.find_all(exp.Column)}
+    return f"{table}_{read.pop()}_check" if len(read) == 1 else f"{table}_check"
+
+
+def _given_name(item) -> str | None:
+    """The name a CONSTRAINT clause gives (column or table constraint), else None."""
+    if isinstance(item, tuple):
+        return item[1][-1]
+    return item.name if isinstance(item, exp.Constraint) else None
+
+
+def _named(table: str, made: list, given: list, relation) -> list:
+    """CREATE TABLE's constraints with PostgreSQL's names: a given name twice is an
+    error, as is a key's given name that ``relation`` says another relation has (an
+    index's name is a relation's: 42P07); a default name that a given one, an earlier
+    default or (a key's) a relation took gets a number, as PostgreSQL picks
+    ``t_a_key1``."""
+    taken: dict = {}
+    for (kind, payload), name in zip(made, given):
+        if name is None:
+            continue
+        if kind == "unique" and relation(name):
+            raise errors.sql_error("42P07", f'relation "{name}" already exists')
+        if name in taken:
+            first = taken[name]
+            if kind == first == "unique":
+                raise errors.sql_error("42P07", f'relation "{name}" already exists')
+            if kind == first == "check":
+                raise errors.sql_error("42710", f'check constraint "{name}" already exists')
+            raise errors.sql_error("42710", f'constraint "{name}" for relation "{table}" '
+                                            "already exists")
+        taken[name] = kind
+    out = []
+    for (kind, payload), name in zip(made, given):
+        def free(n: str) -> bool:
+            return n not in taken and not (kind == "unique" and relation(n))
+        if name is None and not free(payload.name):
+            n = 1
+            while not free(f"{payload.name}{n}"):
+                n += 1
+            payload = dataclasses.replace(payload, name=f"{payload.name}{n}")
+        taken.setdefault(payload.name, kind)
+        out.append((kind, payload))
+    return out
 
 
 def _dedupe_names(uniques):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import random as _random
+from typing import Callable
 
 from sqlglot import exp
 
@@ -23,14 +24,15 @@ from ...catalog.pg_catalog import (CATALOG_OIDS, DATABASE_OID, constraint_defs, 
                                    function_bodies, function_defs, function_oids, index_columns,
                                    index_defs, owned_sequences, proc_oid, regclass_out,
                                    relation_oid, relation_sizes, view_defs)
-from ...plan.expr import Call, Const, CurrVal
+from ...plan.expr import Call, Const, CurrVal, Expr
 from ...storage.roles import EMBEDDED_USER, user_names
 from ...storage.sequence_names import default_sequence, quote_name, relation_name
 from ..schemas import session_path
 from ...storage.namespaces import qualify, split
 from ...storage.root import relation_exists
 from ..parse import parse_one, position_of
-from .privilege_functions import (has_database_privilege, has_schema_privilege,
+from .privilege_functions import (has_any_column_privilege, has_column_privilege,
+                                  has_database_privilege, has_schema_privilege,
                                   has_table_privilege, pg_has_role)
 
 VERSION = ("PostgreSQL 15.0 (rustmemodb) on x86_64-pc-linux-gnu, compiled by Python, "
@@ -41,6 +43,38 @@ DEFAULT_DATABASE = "rustmemodb"
 
 def _text(value: str | None) -> Const:
     return Const(value, types.TEXT)
+
+
+@dataclasses.dataclass(frozen=True)
+class _PerRow:
+    """What the executor reads of a ScalarFunction (exec/functions/registry.py), for a
+    privilege function whose arguments differ row by row: answered by ``row`` for each
+    row (against the roles catalog of the root bound against), NULL for a NULL
+    argument (``strict``), never folded to a constant (``volatile``)."""
+    name: str
+    row: Callable
+    vector: None = None
+    strict: bool = True
+    volatile: bool = True
+
+
+def _privilege_call(eb, args, name: str, arity: tuple, answer) -> Expr:
+    """``name(args)`` answered by ``answer(values)``: a constant when every argument is
+    one, else per row, as PostgreSQL calls it over a catalog (``has_column_privilege(
+    'r', attrelid, attnum, 'SELECT') FROM pg_attribute``: psql and pgAdmin send such)."""
+    if len(args) not in arity:
+        raise errors.undefined_function(f"function {name} with {len(args)} arguments "
+                                        "does not exist")
+    bound = [eb.bind(a) for a in args]
+    if all(isinstance(b, Const) for b in bound):
+        return Const(answer([b.value for b in bound]), types.BOOLEAN)
+    seen: dict = {}     # the catalog is the bound root's: one answer per argument set
+
+    def row(*values):
+        if values not in seen:
+            seen[values] = answer(list(values))
+        return seen[values]
+    return Call(name, tuple(bound), types.BOOLEAN, _PerRow(name, row))
 
 
 def _constant_args(eb, arg_nodes: list, name: str, arity: tuple) -> list:
@@ -243,28 +277,23 @@ class SessionFunctions:
 
     def bind_function_has_table_privilege(self, eb, args, node):
         self.cacheable = False
-        if len(args) in (2, 3):
-            table = eb.bind(args[-2])
-            if not isinstance(table, Const):
-                # per row (``has_table_privilege(c.oid, 'SELECT')``, as tools write it): a
-                # CASE over every relation, each answer computed now
-                return self._privilege_per_relation(eb, args, table)
-        values = _constant_args(eb, args, "has_table_privilege", (2, 3))
-        return Const(has_table_privilege(self.session, self.root, values), types.BOOLEAN)
+        session, root = self.session, self.root
+        return _privilege_call(eb, args, "has_table_privilege", (2, 3), lambda values:
+                               has_table_privilege(session, root, values, relation_oid))
 
-    def _privilege_per_relation(self, eb, args, table):
-        fixed = _constant_args(eb, [a for i, a in enumerate(args) if i != len(args) - 2],
-                               "has_table_privilege", (1, 2))
-        by_oid = table.type == types.INTEGER
-        ifs = []
-        for name in sorted({*self.root.tables, *self.root.views}):
-            answer = has_table_privilege(self.session, self.root, fixed[:-1] + [name, fixed[-1]])
-            keys = [exp.Literal.number(relation_oid("r", name))] if by_oid else \
-                [exp.Literal.string(name), exp.Literal.string(f"public.{name}")]
-            ifs.extend(exp.If(this=k, true=exp.Boolean(this=answer)) for k in keys)
-        if not ifs:
-            return Const(None, types.BOOLEAN)
-        return eb.bind(exp.Case(this=args[-2], ifs=ifs, default=exp.Null()))
+    def bind_function_has_column_privilege(self, eb, args, node):
+        self.cacheable = False
+        session, root, names = self.session, self.root, self.relation_names
+        return _privilege_call(eb, args, "has_column_privilege", (3, 4), lambda values:
+                               has_column_privilege(session, root, values, names,
+                                                    relation_oid))
+
+    def bind_function_has_any_column_privilege(self, eb, args, node):
+        self.cacheable = False
+        session, root, names = self.session, self.root, self.relation_names
+        return _privilege_call(eb, args, "has_any_column_privilege", (2, 3), lambda values:
+                               has_any_column_privilege(session, root, values, names,
+                                                        relation_oid))
 
     def bind_function_has_schema_privilege(self, eb, args, node):
         self.cacheable = False

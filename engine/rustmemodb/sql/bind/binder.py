@@ -196,6 +196,7 @@ class StatementBinder(SessionFunctions, QueryHooks, RangeHooks, CompositeHooks):
     def bind_statement(self, node: exp.Expression) -> BoundStatement:
         bound = self._bind_statement(node)
         bound.privileges = requirements(self, node, bound.kind, bound)
+        bound.source = node
         refuse_matview_writes(self.root, bound.privileges)
         if bound.ddl:
             bound.ddl_objects = ddl_objects(node)

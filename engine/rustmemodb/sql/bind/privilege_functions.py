@@ -1,7 +1,9 @@
-"""``has_table_privilege``, ``has_schema_privilege`` and ``pg_has_role`` (SQL functions).
+"""``has_table_privilege``, ``has_column_privilege``, ``has_any_column_privilege``,
+``has_schema_privilege`` and ``pg_has_role`` (SQL functions).
 
-Bound as constants of the statement (bind_session_functions.py calls these), from the
-roles catalog of the root being bound against and the session's role, with
+Bound as constants of the statement, or answered row by row when an argument is a
+column (bind_session_functions.py calls these), from the roles catalog of the root
+being bound against and the session's role, with
 PostgreSQL's argument forms: ``(user, object, privilege)`` or
 ``(object, privilege)`` for the current role; the privilege text may list several
 (``'SELECT, INSERT'``: true if any is held) and add ``WITH GRANT OPTION``.
@@ -9,7 +11,8 @@ PostgreSQL's argument forms: ``(user, object, privilege)`` or
 from __future__ import annotations
 
 from ... import errors
-from ...storage.roles import SCHEMA_PRIVS, TABLE_PRIVS, has_privilege, sql_error_undefined_role
+from ...storage.roles import (COLUMN_PRIVS, SCHEMA_PRIVS, TABLE_PRIVS, has_column_privilege
+                              as _column_grant, has_privilege, sql_error_undefined_role)
 
 
 def effective_role(session) -> str | None:
@@ -17,9 +20,13 @@ def effective_role(session) -> str | None:
     return getattr(session, "role", None) or getattr(session, "auth_user", None)
 
 
-def _who_and_rest(session, root, values: list):
-    if len(values) == 3:
+def _who_and_rest(session, root, values: list, full: int = 3):
+    if len(values) == full:
         user = values[0]
+        if isinstance(user, int):       # a role's oid; an unknown one holds what PUBLIC
+            # holds, as PostgreSQL answers for it
+            role = next((r for r in root.auth.roles.values() if r.oid == user), None)
+            return (role.name if role is not None else ""), values[1:]
         if root.auth.active and root.auth.role(user) is None:
             if user == "public":
                 return "", values[1:]
@@ -50,14 +57,83 @@ def _holds(root, who, kind, name, privs) -> bool:
     return any(has_privilege(cat, who, kind, name, p, option) for p, option in privs)
 
 
-def has_table_privilege(session, root, values: list) -> bool | None:
+def _table_args(session, root, values: list, relation_oid) -> tuple | None:
+    """``([user,] table, privilege)``: (role, table name, privilege text), or None for
+    a NULL argument or an unknown table oid (the function is then NULL)."""
     who, (table, priv) = _who_and_rest(session, root, values)
     if table is None or priv is None:
         return None
+    name = _relation(root, table, relation_oid)
+    return None if name is None else (who, name, priv)
+
+
+def has_table_privilege(session, root, values: list, relation_oid) -> bool | None:
+    """``has_table_privilege([user,] table, privilege)``: table by name or oid (an
+    unknown oid is NULL, an unknown name 42P01)."""
+    args = _table_args(session, root, values, relation_oid)
+    if args is None:
+        return None
+    who, name, priv = args
+    return _holds(root, who, "table", name, _privs(priv, TABLE_PRIVS))
+
+
+def _column_holds(root, who, table: str, column: str, privs) -> bool:
+    """PostgreSQL's column_privilege_check: the table's privilege, or the column's."""
+    if _holds(root, who, "table", table, privs):
+        return True
+    cat = root.auth
+    if who == "":
+        return any(g.grantee == "" and g.privilege == p for p, _ in privs
+                   for g in cat.column_grants(table, column))
+    return any(_column_grant(cat, who, table, column, p, option) for p, option in privs)
+
+
+def _relation(root, table, relation_oid) -> str | None:
+    """The relation a text name or an oid names: 42P01 for an unknown name, None for an
+    unknown oid (PostgreSQL's NULL)."""
+    if isinstance(table, int):
+        return next((n for n in (*root.tables, *root.views) if relation_oid("r", n) == table),
+                    None)
     name = table.split(".", 1)[1] if table.startswith("public.") else table
     if name not in root.tables and name not in root.views:
         raise errors.sql_error("42P01", f'relation "{table}" does not exist')
-    return _holds(root, who, "table", name, _privs(priv, TABLE_PRIVS))
+    return name
+
+
+def has_column_privilege(session, root, values: list, columns_of,
+                         relation_oid) -> bool | None:
+    """``has_column_privilege([user,] table, column, privilege)``: table by name or oid,
+    column by name or attnum (a missing attnum or table oid is NULL, a missing name
+    42703, as in PostgreSQL)."""
+    who, rest = _who_and_rest(session, root, values, 4)
+    table, column, priv = rest
+    if table is None or column is None or priv is None:
+        return None
+    name = _relation(root, table, relation_oid)
+    if name is None:
+        return None
+    names = columns_of(name)
+    if isinstance(column, int):
+        if not 1 <= column <= len(names):
+            return None
+        column = names[column - 1]
+    elif column not in names:
+        raise errors.sql_error("42703", f'column "{column}" of relation '
+                                        f'"{name.rsplit(".", 1)[-1]}" does not exist')
+    return _column_holds(root, who, name, column, _privs(priv, COLUMN_PRIVS))
+
+
+def has_any_column_privilege(session, root, values: list, columns_of,
+                             relation_oid) -> bool | None:
+    """``has_any_column_privilege([user,] table, privilege)``: the table's privilege or
+    that of any of its columns."""
+    args = _table_args(session, root, values, relation_oid)
+    if args is None:
+        return None
+    who, name, priv = args
+    privs = _privs(priv, COLUMN_PRIVS)
+    return any(_column_holds(root, who, name, c, privs) for c in columns_of(name)) or \
+        _holds(root, who, "table", name, privs)
 
 
 def has_schema_privilege(session, root, values: list) -> bool | None:

@@ -161,16 +161,27 @@ def _file_access(plan) -> list:
 
 def ddl_objects(node) -> tuple:
     """What a DDL statement does to named objects, for owners and grants to follow:
-    ``("create", name)``, ``("drop", name)``, ``("rename", old, new)``."""
+    ``("create", name)``, ``("drop", name)``, ``("rename", old, new)``,
+    ``("drop_column", table, column)``, ``("rename_column", table, old, new)``."""
     if isinstance(node, exp.Create) and (node.args.get("kind") or "").upper() in ("TABLE",
                                                                                "VIEW"):
         return (("create", _table_name(node.this)),)
     if isinstance(node, exp.Drop) and (node.args.get("kind") or "").upper() in ("TABLE", "VIEW"):
         return tuple(("drop", t.name) for t in node.args.get("tables") or [node.this])
     if isinstance(node, exp.Alter):
+        table = _table_name(node.this)
+        out = []
         for action in node.args.get("actions") or ():
             if isinstance(action, exp.AlterRename):
-                return (("rename", _table_name(node.this), action.this.name),)
+                return (("rename", table, action.this.name),)
+            # a column's grants go and are renamed with it
+            if isinstance(action, exp.RenameColumn):
+                out.append(("rename_column", table, action.this.name, action.args["to"].name))
+            elif isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() \
+                    == "COLUMN":
+                out.extend(("drop_column", table, c.name)
+                           for c in action.args.get("tables") or [action.this] if c is not None)
+        return tuple(out)
     return ()
 
 
