@@ -20,14 +20,17 @@ Arrow's); otherwise they convert to keys (``to_keys``, per value) and compute ex
 
 Storage: a ``numeric(p, s)`` column (p <= 38) is stored as ``decimal128(p, s)``: every
 value of it shows s digits, as in PostgreSQL, so nothing is lost. An unconstrained
-``numeric`` column keeps keys: PostgreSQL prints ``1.5`` and ``1.50`` of one column
-differently, which one scale per array cannot say. Trade-off taken: exact output for
-unconstrained columns, vector speed for typed ones and for computed values (whose scale
-PostgreSQL's rules make the same for every row: ``int_col * 1.5`` has scale 1).
+``numeric`` column is declared as keys, since PostgreSQL prints ``1.5`` and ``1.50`` of
+one column differently, which one scale per array cannot say; but a chunk whose values
+all show one scale (a bulk load of computed values: PostgreSQL's rules make ``int_col *
+1.5`` scale 1 on every row; an Arrow decimal128 load) holds decimal128 (``store_cast``,
+``stored_decimal``), and scans hand it on as such when all chunks agree (``unify``).
+Rows of several scales in one chunk stay keys: a per-value scale array carried through
+every kernel would make them vector too, not done yet.
 
 Still by rows: division and mod (select_div_scale gives each row its own scale), the
 math functions (sqrt, ln, exp, power), casts from text and float8 (a scale per value),
-window sums, and anything over an unconstrained column. Where the forms meet (CASE,
+window sums, and anything over an unconstrained column's keys. Where the forms meet (CASE,
 coalesce, UNION, a cluster's shards) ``one_form`` / ``concat_tables`` turn decimal128
 into keys unless all share one scale. A sum reads 16 bytes a value against float8's 8:
 over millions of rows it is memory-bound at about twice float8's time.
@@ -401,15 +404,18 @@ def common_keys(a, b):
     return as_keys(a), as_keys(b)
 
 
-def cast_table(table, schema):
+def cast_table(table, schema, store: bool = False):
     """``table.cast(schema)`` with numeric columns converted by ``cast_to`` (Arrow would
-    read keys as decimal text, and has no decimal128 -> binary cast)."""
+    read keys as decimal text, and has no decimal128 -> binary cast); ``store``: for a
+    table's rows, decimal128 bound for keys stays decimal128 (``store_cast``)."""
     if not any(is_decimal(f.type) or is_decimal(c.type)
                for f, c in zip(schema, table.columns)):
         return table.cast(schema)
-    arrays = [c if c.type == f.type else cast_to(c, f.type)
+    convert = store_cast if store else cast_to
+    arrays = [c if c.type == f.type else convert(c, f.type)
               for c, f in zip(table.columns, schema)]
-    return pa.Table.from_arrays(arrays, schema=schema)
+    return pa.Table.from_arrays(arrays, schema=pa.schema(
+        [f.with_type(a.type) for f, a in zip(schema, arrays)], schema.metadata))
 
 
 # A keys column leaving the engine (cursor.arrow(): the cluster moves results between
@@ -493,3 +499,77 @@ def concat_tables(tables, **options):
                 tables[j] = tables[j].set_column(
                     i, pa.field(field.name, c.type, metadata=meta), c)
     return pa.concat_tables(tables, **options)
+
+
+# ---- unconstrained columns: stored chunks in the vector form ------------------------------
+#
+# An unconstrained ``numeric`` column's declared Arrow type is keys (binary: numeric.py),
+# but a chunk of it may hold decimal128(18 or 38, S) instead when every value of that
+# chunk shows S digits (Arrow loads of decimal128, CREATE TABLE AS of computed values,
+# INSERT ... SELECT of expressions: PostgreSQL's result-scale rules give every row of a
+# computed column one scale). Nothing of a value's text is lost: a decimal128 array
+# means "every value shows the array's scale". Rows inserted one by one (the tail) stay
+# keys, as do values of different scales in one load. Scans read the vector form when
+# all chunks of a column share one scale (``unify``); every other reader gets keys
+# (``conform`` in storage/chunk.py), so indexes, row diffs and checks see one form.
+
+def stored_decimal(values):
+    """A decimal128 array as an unconstrained column's chunks hold it: its own precision
+    up to 18 (numpy reads the scaled integers as int64: ``unscaled64``, and a sum of
+    small precisions needs no overflow check), else 18 when every value fits, else 38.
+    A scan widens chunks of one scale to one precision (``unify``)."""
+    t = values.type
+    if t.precision <= _INT64_DIGITS or t.precision == MAX_PRECISION:
+        return values
+    try:
+        return values.cast(pa.decimal128(_INT64_DIGITS, t.scale))
+    except pa.ArrowInvalid:
+        return values.cast(pa.decimal128(MAX_PRECISION, t.scale))
+
+
+def store_cast(values, t):
+    """``cast_to`` for values going into a table column of Arrow type ``t``: a
+    decimal128 array bound for keys (an unconstrained numeric column) stays decimal128
+    (``stored_decimal``; the table decides at insert whether it may, see storage)."""
+    if pa.types.is_binary(t) and is_decimal(values.type):
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+        return stored_decimal(values)
+    return cast_to(values, t)
+
+
+def from_decimals(values: list):
+    """Python Decimals (or None) bound for an unconstrained numeric column (executemany)
+    as one array: decimal128 when all are finite and show one scale (precision as
+    ``stored_decimal``), else keys; None when some value is not a Decimal (the row path
+    converts it)."""
+    if not set(map(type, values)) <= {Decimal, type(None)}:
+        return None
+    exponents = {d.as_tuple().exponent for d in values if d is not None}
+    if len(exponents) <= 1 and all(type(e) is int for e in exponents):
+        e = exponents.pop() if exponents else 0
+        try:
+            return stored_decimal(pa.array(values, pa.decimal128(MAX_PRECISION, max(-e, 0))))
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            pass        # more than 38 digits: keys
+    return pa.array([None if d is None else numeric.encode(numeric.as_decimal(d))
+                     for d in values], pa.binary())
+
+
+def stored_as(got, want) -> bool:
+    """Whether a stored column of Arrow type ``got`` is a valid form of a column whose
+    declared type is ``want``: the same type, or decimal128 for keys."""
+    return got == want or (pa.types.is_binary(want) and is_decimal(got))
+
+
+def unify(columns: list, want):
+    """Arrays of one stored column (chunk by chunk) in one Arrow type: decimal128 of one
+    scale (precision widened to the largest) when every array is decimal128 of that
+    scale, else all keys. Returns (arrays, type)."""
+    kinds = {c.type for c in columns}
+    if not kinds or kinds == {want}:
+        return columns, want
+    if all(is_decimal(k) for k in kinds) and len({k.scale for k in kinds}) == 1:
+        t = pa.decimal128(max(k.precision for k in kinds), next(iter(kinds)).scale)
+        return [c if c.type == t else c.cast(t) for c in columns], t
+    return [as_keys(c) for c in columns], want

@@ -161,3 +161,98 @@ def test_database_with_float_numeric_columns_still_opens(tmp_path, monkeypatch):
                      "attrelid = 'legacy'::regclass AND attname = 'p'").fetchone() == \
         ("numeric(10,2)",)
     c.close()
+
+
+def _chunk_types(conn, table: str, column: int) -> set:
+    return {str(c.batch.column(column).type) for c in conn.database.root.tables[table].chunks}
+
+
+def _free_table(c):
+    """An unconstrained numeric column filled four ways: an Arrow load of one scale
+    (decimal128 chunks), CREATE TABLE AS of a computed value, executemany of Decimals of
+    one scale and of several (keys)."""
+    import pyarrow as pa
+    c.execute("CREATE TABLE f (id bigint, x numeric)")
+    c.register("src", pa.table({"id": pa.array(range(10_000), pa.int64()),
+                                "x": pa.array([Decimal(i).scaleb(-2) for i in range(10_000)],
+                                              pa.decimal128(12, 2))}))
+    c.execute("INSERT INTO f SELECT * FROM src")
+    c.unregister("src")
+    c.execute("CREATE TABLE g AS SELECT id, x * 3 AS y FROM f")
+    cur = c.cursor()
+    cur.executemany("INSERT INTO f VALUES (%s, %s)",
+                    [(10_000 + i, Decimal(i).scaleb(-3)) for i in range(5000)])
+    cur.executemany("INSERT INTO f VALUES (%s, %s)",
+                    [(20_000 + i, Decimal(i) / 8) for i in range(5000)] + [(30_000, None)])
+    c.commit()
+
+
+def _free_state(c) -> list:
+    return [c.execute(q).fetchall() for q in (
+        "SELECT count(*), sum(x), avg(x), min(x), max(x) FROM f",
+        "SELECT x::text FROM f WHERE id IN (1, 10, 10001, 20001, 20002, 20004, 30000) "
+        "ORDER BY id",
+        "SELECT sum(y), max(y * 2 + 1)::text, min(y)::text FROM g",
+        "SELECT id % 3, sum(x), max(x)::text FROM f GROUP BY 1 ORDER BY 1")]
+
+
+def test_unconstrained_columns_hold_loads_as_decimal128(conn):
+    """A load of one scale is stored as decimal128 chunks (the vector form), rows of
+    several scales as keys (small chunks merged with them too); all print every value
+    with its own scale."""
+    _free_table(conn)
+    assert _chunk_types(conn, "f", 1) == {"binary"}          # merged: scales 2, 3, mixed
+    assert {t.split(",")[1] for t in _chunk_types(conn, "g", 1)} == {" 2)"}
+    conn.execute("CREATE TABLE h (x numeric)")
+    conn.execute("INSERT INTO h SELECT y FROM g")
+    assert {t.split(",")[1] for t in _chunk_types(conn, "h", 0)} == {" 2)"}
+    state = _free_state(conn)
+    assert state[1] == [("0.01",), ("0.10",), ("0.001",), ("0.125",), ("0.25",), ("0.5",),
+                        (None,)]
+    assert state[0][0][1] == sum(Decimal(i).scaleb(-2) for i in range(10_000)) + \
+        sum(Decimal(i).scaleb(-3) for i in range(5000)) + \
+        sum(Decimal(i) / 8 for i in range(5000))
+    # a scan of the loaded rows alone stays decimal128: out through Arrow as such
+    out = conn.execute("SELECT y FROM g").arrow()
+    assert str(out.schema.field(0).type).startswith("decimal128(")
+
+
+@pytest.mark.parametrize("checkpoint", [False, True])
+def test_unconstrained_decimal128_chunks_survive_reopen(tmp_path, checkpoint):
+    path = str(tmp_path / "db")
+    c = rustmemodb.connect(path)
+    _free_table(c)
+    c.execute("UPDATE f SET x = 2.5 WHERE id = 3")          # another scale in a chunk
+    c.execute("DELETE FROM f WHERE id % 7 = 0")
+    if checkpoint:
+        c.execute("CHECKPOINT")
+    c.execute("UPDATE f SET x = x * 2 WHERE id = 5")
+    before = _free_state(c)
+    c.close()
+    c = rustmemodb.connect(path)
+    assert _free_state(c) == before
+    assert c.execute("SELECT x::text FROM f WHERE id IN (3, 5) ORDER BY id").fetchall() == \
+        [("2.5",), ("0.10",)]
+    c.close()
+
+
+def test_unique_index_over_decimal128_chunks(conn):
+    """An index over an unconstrained column built after a load of decimal128 chunks
+    takes its keys in one form with the rows that follow: duplicates are found and a
+    deleted key can come back."""
+    _free_table(conn)
+    conn.execute("CREATE TABLE k AS SELECT id, y AS x FROM g")
+    assert {t.split(",")[1] for t in _chunk_types(conn, "k", 1)} == {" 2)"}
+    conn.execute("CREATE UNIQUE INDEX k_x ON k (x)")
+    assert _chunk_types(conn, "k", 1) == {"binary"}
+    with pytest.raises(rustmemodb.IntegrityError) as info:
+        conn.execute("INSERT INTO k VALUES (99999, 0.15)")
+    assert info.value.sqlstate == "23505"
+    conn.execute("DELETE FROM k WHERE id = 5")
+    conn.execute("INSERT INTO k VALUES (99999, 0.15)")
+    assert conn.execute("SELECT count(*), max(id) FROM k WHERE x = 0.15").fetchone() == \
+        (1, 99999)
+    conn.execute("CREATE TABLE k2 AS SELECT id, y AS x FROM g")      # a load after the index
+    conn.execute("CREATE UNIQUE INDEX k2_x ON k2 (x)")
+    with pytest.raises(rustmemodb.IntegrityError):
+        conn.execute("INSERT INTO k2 SELECT id, y FROM g WHERE id < 5000")

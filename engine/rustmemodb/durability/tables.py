@@ -33,7 +33,7 @@ from ..storage.index import UniqueIndex
 from ..storage.index_build import unique_from_arrays, unique_from_table
 from ..storage.pmap import PMap
 from ..storage.table import Chunk, TableVersion, Tail
-from .. import composite, infinity, netaddr, numeric, ranges, timetz, types
+from .. import composite, infinity, netaddr, numeric, numeric_arrays, ranges, timetz, types
 from . import codec
 from .problems import data_corrupted
 
@@ -209,7 +209,8 @@ def build_version(meta: dict, chunks: list[Chunk], dead: list, tail: list,
     arrow = schema.arrow_schema
     for chunk in chunks:
         got = chunk.batch.schema
-        if got.names != arrow.names or got.types != arrow.types:
+        if got.names != arrow.names or not all(
+                numeric_arrays.stored_as(g, w) for g, w in zip(got.types, arrow.types)):
             raise data_corrupted(f'a chunk of table "{schema.name}" does not match its schema',
                                  detail=f"expected {arrow}, found {got}")
     if len(dead) != len(chunks):

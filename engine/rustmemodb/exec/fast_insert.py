@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from ..lazy_import import arrow as pa
 
+from .. import numeric_arrays
 from ..plan import logical as L
 from ..plan.expr import Param
 from ..result import Result
@@ -172,6 +173,12 @@ def _insert_columns(ctx, table: str, columns: list, slot_types: list) -> int | N
         return None
     arrays = []
     for values, sql_type, field in zip(columns, slot_types, schema.arrow_schema):
+        if sql_type == "NUMERIC" and pa.types.is_binary(field.type):
+            column = numeric_arrays.from_decimals(values)    # unconstrained numeric
+            if column is None:
+                return None
+            arrays.append(column)
+            continue
         allowed = _AS_IS.get(sql_type)
         if sql_type == "NUMERIC" and pa.types.is_decimal128(field.type):
             allowed = {Decimal, int}     # numeric(p, s): decimal128 (numeric_arrays.py)
@@ -182,7 +189,8 @@ def _insert_columns(ctx, table: str, columns: list, slot_types: list) -> int | N
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
             # e.g. an int past int64, a Decimal to round: say it / round it per row
             return None
-    data = pa.Table.from_arrays(arrays, schema=schema.arrow_schema)
+    data = pa.Table.from_arrays(arrays, schema=pa.schema(
+        [f.with_type(a.type) for f, a in zip(schema.arrow_schema, arrays)]))
     data = constraints.check_table(txn, schema, data, ctx)
     txn.insert_arrow(table, data)
     return data.num_rows

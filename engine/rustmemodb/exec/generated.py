@@ -47,6 +47,7 @@ def fill_table(schema, table: Any, ctx):
     """An Arrow table (in table column order) with its generated columns computed."""
     if table.num_rows == 0 or not has_generated(schema):
         return table
+    table = numeric_arrays.cast_table(table, schema.arrow_schema)    # numerics as keys
     columns = list(table.columns)
     for i, expr, _ in _bound(schema, ctx):
         current = pa.Table.from_arrays(columns, schema=schema.arrow_schema)

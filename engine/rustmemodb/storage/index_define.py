@@ -70,6 +70,7 @@ def _show(v) -> str:
 
 
 def with_index(version, definition: IndexDef):
+    version = version.numerics_as_keys()     # index keys are keys (TableVersion._numeric_form)
     if definition.keyed:
         schema = version.schema.with_(indexes=version.schema.indexes + (definition,))
         unique = _build_keyed(evolve(version, schema=schema), definition)

@@ -32,6 +32,7 @@ from ...storage.index import UniqueIndex
 from ...storage.index_define import build_indexes
 from ...storage.root import owner_of_index, relation_exists
 from ...storage.schema import IndexDef, TableSchema
+from ...storage.chunk import conform
 from ...storage.table import Chunk
 from ...storage.table import replace as evolve
 from .. import constraints
@@ -90,7 +91,8 @@ def _frozen(version):
 def map_chunks(version, fn, schema: TableSchema):
     """A version under ``schema`` whose chunk batches are ``fn(batch)``; rowids/deletions kept."""
     base = _frozen(version)
-    chunks = tuple(Chunk(fn(c.batch), c.rowids) for c in base.chunks)
+    old = base.arrow_schema          # (numerics a chunk holds as decimal128: as keys)
+    chunks = tuple(Chunk(fn(conform(c.batch, old)), c.rowids) for c in base.chunks)
     return evolve(base, schema=schema, chunks=chunks)
 
 
@@ -128,8 +130,8 @@ def _default_values(ctx, step: AddColumn, version) -> pa.Array:
     if step.default is None:
         return pa.nulls(total, column.arrow_type)
     if column.generated is not None:      # over each stored row's other columns
-        rows = pa.Table.from_batches([c.batch for c in base.chunks],
-                                     schema=base.schema.arrow_schema)
+        rows = pa.Table.from_batches([conform(c.batch, base.arrow_schema)
+                                      for c in base.chunks], schema=base.arrow_schema)
         arr = as_array(evaluate(step.default, rows, ctx), total)
     else:
         one = pa.table({"_": pa.nulls(total, pa.bool_())}).select([])

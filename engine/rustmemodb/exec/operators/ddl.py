@@ -78,7 +78,8 @@ def create_table_as(node: LogicalCreateTableAs, ctx) -> None:
         raise errors.sql_error("42P07", f'relation "{node.name}" already exists')
     data = run_plan(node.child, ctx)
     txn.replace_table(node.name, TableVersion.empty(schema))
-    data = numeric_arrays.cast_table(data.rename_columns(schema.names), schema.arrow_schema)
+    data = numeric_arrays.cast_table(data.rename_columns(schema.names), schema.arrow_schema,
+                                     store=True)
     txn.insert_arrow(node.name, data)
     ctx.rowcount = data.num_rows or -1
     return None
@@ -327,7 +328,7 @@ def refresh_matview(node: LogicalRefreshMatview, ctx) -> None:
     data = run_plan(node.child, ctx)
     txn.replace_table(node.name, TableVersion.empty(schema))     # as TRUNCATE
     txn.insert_arrow(node.name, numeric_arrays.cast_table(data.rename_columns(schema.names),
-                                                          schema.arrow_schema))
+                                                          schema.arrow_schema, store=True))
     return None
 
 

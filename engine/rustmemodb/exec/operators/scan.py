@@ -25,16 +25,14 @@ def scan(node: LogicalScan, ctx) -> pa.Table:
     if node.index_lookup is not None:
         from .index_scan import index_scan
         return index_scan(node, version, ctx)    # prune_columns leaves index scans whole
-    schema = version.arrow_schema
     if node.filter is None and proj is not None and not node.with_rowid:
         # only the columns read, selected before deletion masks filter (no copies of
         # the others); the chunks' own columns otherwise
-        table = pa.Table.from_batches(version.batches(columns=list(proj)),
-                                      schema=_selected(schema, proj))
+        batches, schema = version.vector_batches(columns=list(proj))
+        table = pa.Table.from_batches(batches, schema=schema)
         return table.rename_columns([n for n, _ in node.columns])
-    if node.with_rowid:
-        schema = schema.append(pa.field("_rowid", pa.int64()))
-    batches = version.batches(with_rowid=node.with_rowid)
+    # numerics in the vector form where the chunks hold it (numeric_arrays.stored_decimal)
+    batches, schema = version.vector_batches(with_rowid=node.with_rowid)
     if node.filter is not None:
         kept = []
         for batch in batches:
@@ -55,10 +53,6 @@ def scan(node: LogicalScan, ctx) -> pa.Table:
         if proj is not None:
             table = table.select(proj)
     return table.rename_columns([n for n, _ in node.columns])
-
-
-def _selected(schema: pa.Schema, columns) -> pa.Schema:
-    return pa.schema([schema.field(i) for i in columns])
 
 
 @operator(LogicalArrowScan)
