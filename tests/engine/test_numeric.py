@@ -256,3 +256,28 @@ def test_unique_index_over_decimal128_chunks(conn):
     conn.execute("CREATE UNIQUE INDEX k2_x ON k2 (x)")
     with pytest.raises(rustmemodb.IntegrityError):
         conn.execute("INSERT INTO k2 SELECT id, y FROM g WHERE id < 5000")
+
+
+def test_vector_add_sub_min_max_match_decimals(conn):
+    """``x + c``, ``c - x``, ``x * c`` and min/max over decimal128 chunks (numpy on the
+    scaled integers, bounded by the declared precision) give what Decimal arithmetic
+    gives, NULLs kept, and fall back exactly where 18 digits do not suffice."""
+    rng = random.Random(7)
+    values = [None if rng.random() < 0.1 else Decimal(rng.randint(-10 ** 9, 10 ** 9)).scaleb(-2)
+              for _ in range(6000)]
+    conn.execute("CREATE TABLE v (x numeric(11, 2))")
+    conn.cursor().executemany("INSERT INTO v VALUES (%s)", [(v,) for v in values])
+    conn.execute("CREATE TABLE w AS SELECT x * 1 AS x FROM v")      # unconstrained, scale 2
+    present = [v for v in values if v is not None]
+    for table in ("v", "w"):
+        got = conn.execute(f"SELECT max(x * 2 + 1), min(0.125 - x), max(x - 3), "
+                           f"min(x + 99999999999999.5), sum(x * 3 - 1), "
+                           f"max(x * 99999999999999 + 1) FROM {table}").fetchone()
+        assert got == (max(present) * 2 + 1, min(Decimal("0.125") - v for v in present),
+                       max(present) - 3, min(present) + Decimal("99999999999999.5"),
+                       sum(v * 3 - 1 for v in present),
+                       max(present) * 99999999999999 + 1)
+        assert [str(v) for v in got[:2]] == [str(max(present) * 2 + 1),
+                                             str(min(Decimal("0.125") - v for v in present))]
+    assert conn.execute("SELECT count(*) FROM w WHERE x + 1 IS NULL").fetchone() == \
+        (values.count(None),)

@@ -813,7 +813,8 @@ def _decimal_aggregate(fn: str, v):
     exact (numpy over the scaled integers), avg that sum over the count as numeric_avg
     divides (select_div_scale), min/max by Arrow."""
     if fn in ("min", "max"):
-        return getattr(pc, fn)(v).as_py()
+        found = numeric_arrays.min_max_exact(v, fn)
+        return found if found is not NotImplemented else getattr(pc, fn)(v).as_py()
     total = numeric_arrays.sum_exact(v)
     if total is None or fn == "sum":
         return total
