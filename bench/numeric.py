@@ -101,6 +101,9 @@ class Duck:
 
 
 DDL = "CREATE TABLE {name} (id bigint, k bigint, amount numeric(12,2))"
+# unconstrained numeric: no (p, s) (SQLAlchemy's Numeric(), CREATE TABLE AS of
+# computed values, x::numeric); DuckDB reads it as DECIMAL(18,3)
+DDL_FREE = "CREATE TABLE {name} (id bigint, k bigint, amount numeric)"
 
 
 def run(engine, sizes, repeat: int, many: int) -> dict:
@@ -111,28 +114,44 @@ def run(engine, sizes, repeat: int, many: int) -> dict:
     for n in sizes:
         data = _data(n)
         tag = f"{n // 1_000_000}M" if n >= 1_000_000 else f"{n // 1000}k"
-        out[f"insert arrow {tag}"] = _median(
-            lambda: engine.load("t", data, DDL.format(name="t")), 1)
-        engine.load("t", data, DDL.format(name="t"))
-        out[f"sum {tag}"] = _median(lambda: engine.query("SELECT sum(amount) FROM t"), repeat)
-        out[f"avg {tag}"] = _median(lambda: engine.query("SELECT avg(amount) FROM t"), repeat)
-        if n == sizes[0]:
-            out[f"sum(i*1.5) {tag}"] = _median(
-                lambda: engine.query("SELECT sum(id * 1.5) FROM t"), repeat)
-            out[f"group 100 sum {tag}"] = _median(
+        for kind, ddl in (("", DDL), ("free ", DDL_FREE)):
+            out[f"{kind}insert arrow {tag}"] = _median(
+                lambda: engine.load("t", data, ddl.format(name="t")), 1)
+            engine.load("t", data, ddl.format(name="t"))
+            out[f"{kind}sum {tag}"] = _median(
+                lambda: engine.query("SELECT sum(amount) FROM t"), repeat)
+            out[f"{kind}avg {tag}"] = _median(
+                lambda: engine.query("SELECT avg(amount) FROM t"), repeat)
+            if n == sizes[0] and not kind:
+                out[f"sum(i*1.5) {tag}"] = _median(
+                    lambda: engine.query("SELECT sum(id * 1.5) FROM t"), repeat)
+            out[f"{kind}group 100 sum {tag}"] = _median(
                 lambda: engine.query("SELECT k, sum(amount) FROM t GROUP BY k ORDER BY k"),
                 repeat)
+            if kind:
+                out[f"{kind}group 100 sum,avg {tag}"] = _median(
+                    lambda: engine.query(
+                        "SELECT k, sum(amount), avg(amount) FROM t GROUP BY k ORDER BY k"),
+                    repeat)
+                out[f"{kind}max(x*2+1) {tag}"] = _median(
+                    lambda: engine.query("SELECT max(amount * 2 + 1) FROM t"), repeat)
     if engine.name == "duckdb":
         many = min(many, 10_000)      # DuckDB's executemany runs ~0.7 ms a row
-    rows = [(i, i % 100, Decimal(i % 1_000_000) / 100) for i in range(many)]
-    ddl = DDL.format(name="m")
-
-    def load_many():
-        engine.query("DROP TABLE IF EXISTS m") if engine.name == "duckdb" else \
-            engine.conn.execute("DROP TABLE IF EXISTS m")
-        engine.conn.execute(ddl)
-        engine.executemany("INSERT INTO m VALUES (%s, %s, %s)", rows)
-    out[f"executemany {many // 1000}k"] = _median(load_many, 1)
+    # Decimal(i) / 100 shows scales 0, 1 and 2 (1, 1.5, 0.05): an unconstrained column
+    # keeps each, as keys; scaleb(-2) gives every value scale 2 (1.00): decimal128
+    mixed = [(i, i % 100, Decimal(i % 1_000_000) / 100) for i in range(many)]
+    uniform = [(i, i % 100, Decimal(i % 1_000_000).scaleb(-2)) for i in range(many)]
+    for kind, ddl, rows in (("", DDL, mixed), ("free ", DDL_FREE, mixed),
+                            ("free scale-2 ", DDL_FREE, uniform)):
+        def load_many():
+            engine.query("DROP TABLE IF EXISTS m") if engine.name == "duckdb" else \
+                engine.conn.execute("DROP TABLE IF EXISTS m")
+            engine.conn.execute(ddl.format(name="m"))
+            engine.executemany("INSERT INTO m VALUES (%s, %s, %s)", rows)
+        out[f"{kind}executemany {many // 1000}k"] = _median(load_many, 1)
+        if kind:
+            out[f"{kind}sum after executemany {many // 1000}k"] = _median(
+                lambda: engine.query("SELECT sum(amount) FROM m"), repeat)
     return out
 
 
@@ -153,7 +172,7 @@ def main(argv=None) -> None:
     for name in args.engines.split(","):
         engine = engines[name]()
         for case, ms in run(engine, sizes, args.repeat, args.many).items():
-            print(f"{name:11} {case:22} {ms:10.1f} ms", flush=True)
+            print(f"{name:11} {case:32} {ms:10.1f} ms", flush=True)
 
 
 if __name__ == "__main__":

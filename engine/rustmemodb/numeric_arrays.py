@@ -137,11 +137,20 @@ def unscaled64(values):
 
 def from_unscaled64(ints, precision: int, scale: int, validity=None):
     """A decimal128(precision, scale) array holding these scaled int64 integers."""
-    words = np.empty((len(ints), 2), dtype=np.int64)
+    buffer, words = _words(len(ints))
     words[:, 0] = ints
     np.right_shift(ints, 63, out=words[:, 1])       # the sign, extended
     return pa.Array.from_buffers(pa.decimal128(precision, scale), len(ints),
-                                 [validity, pa.py_buffer(words)])
+                                 [validity, buffer])
+
+
+def _words(n: int):
+    """A new buffer of ``n`` 16-byte decimal128 values from Arrow's memory pool, and a
+    writable (n, 2) int64 numpy view of it. The pool keeps freed memory for reuse, where
+    numpy's allocations of a megabyte are fresh pages each time: on 5M rows a numpy
+    buffer per 64k-row chunk made ``x * 2 + 1`` 5x slower (page faults)."""
+    buffer = pa.allocate_buffer(16 * n)
+    return buffer, np.frombuffer(buffer, dtype=np.int64).reshape(n, 2)
 
 
 def sum_exact(values) -> Decimal | None:
@@ -299,7 +308,7 @@ def _ints_op(op, ints, other, precision: int, scale: int, like, flip: bool = Fal
     """A decimal128(precision, scale) array of ``op(ints, other)`` (``op(other, ints)``
     with ``flip``; scaled int64 integers known to fit), written straight into the
     16-byte words (no temporary), with the validity of ``like``."""
-    words = np.empty((len(ints), 2), dtype=np.int64)
+    buffer, words = _words(len(ints))
     if flip:
         op(np.int64(other), ints, out=words[:, 0])
     else:
@@ -308,7 +317,7 @@ def _ints_op(op, ints, other, precision: int, scale: int, like, flip: bool = Fal
     validity = None if not like.null_count else (
         like.buffers()[0] if not like.offset else _validity(like))
     return pa.Array.from_buffers(pa.decimal128(precision, scale), len(ints),
-                                 [validity, pa.py_buffer(words)])
+                                 [validity, buffer])
 
 
 def _scaled_int_shift(kernel: str, a, b):
