@@ -661,7 +661,11 @@ def unify(columns: list, want):
     kinds = {c.type for c in columns}
     if not kinds or kinds == {want}:
         return columns, want
-    if all(is_decimal(k) for k in kinds) and len({k.scale for k in kinds}) == 1:
-        t = pa.decimal128(max(k.precision for k in kinds), next(iter(kinds)).scale)
-        return [c if c.type == t else c.cast(t) for c in columns], t
-    return [as_keys(c) for c in columns], want
+    # arrays of NULLs only take either form (pa.nulls)
+    valued = {c.type for c in columns if c.null_count != len(c)}
+    if valued and all(is_decimal(k) for k in valued) and len({k.scale for k in valued}) == 1:
+        t = pa.decimal128(max(k.precision for k in valued), next(iter(valued)).scale)
+        return [c if c.type == t else pa.nulls(len(c), t) if c.null_count == len(c) else
+                c.cast(t) for c in columns], t
+    return [as_keys(c) if c.null_count != len(c) or not is_decimal(c.type) else
+            pa.nulls(len(c), want) for c in columns], want

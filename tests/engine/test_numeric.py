@@ -281,3 +281,24 @@ def test_vector_add_sub_min_max_match_decimals(conn):
                                              str(min(Decimal("0.125") - v for v in present))]
     assert conn.execute("SELECT count(*) FROM w WHERE x + 1 IS NULL").fetchone() == \
         (values.count(None),)
+
+
+def test_rows_inserted_one_by_one_freeze_to_decimal128_when_one_scale(conn):
+    """A frozen tail of an unconstrained column whose rows show one scale becomes a
+    decimal128 chunk; rows of several scales, and an indexed column, stay keys."""
+    for i in range(5000):
+        if i == 0:
+            conn.execute("CREATE TABLE r (id bigint, x numeric, y numeric, z numeric)")
+            conn.execute("CREATE INDEX r_z ON r (z)")
+        conn.execute("INSERT INTO r VALUES (%s, %s, %s, %s)",
+                     (i, Decimal(i).scaleb(-2), Decimal(i) / 8, Decimal(i).scaleb(-1)))
+    version = conn.database.root.tables["r"]
+    assert version.chunks, "the tail froze"
+    forms = [{str(c.batch.column(j).type) for c in version.chunks} for j in (1, 2, 3)]
+    assert all(t.startswith("decimal128(") and t.endswith(", 2)") for t in forms[0])
+    assert forms[1] == {"binary"} and forms[2] == {"binary"}
+    assert conn.execute("SELECT sum(x), max(y)::text, min(z)::text, count(*) FROM r "
+                        "WHERE id % 2 = 1").fetchone() == (
+        sum(Decimal(i).scaleb(-2) for i in range(1, 5000, 2)), "624.875", "0.1", 2500)
+    assert conn.execute("SELECT x::text, y::text FROM r WHERE id IN (3, 4) ORDER BY id"
+                        ).fetchall() == [("0.03", "0.375"), ("0.04", "0.5")]

@@ -169,16 +169,21 @@ class WriteMixin:
                and numeric_arrays.stored_as(c.type, f.type)]
         if not odd:
             return table
-        keyed = {j for ix in self.indexes.values() for j in ix.columns} | \
-            {j for ix in self.ordered.values() for j in ix.columns}
-        if any(getattr(ix, "keyed", False) for ix in self.indexes.values()):
-            keyed = set(range(len(schema)))      # expression keys: any column may be read
+        keyed = self._keyed_columns()
         for j in odd:
             col = table.column(j)
             col = numeric_arrays.to_keys(col) if j in keyed else \
                 numeric_arrays.store_cast(col, schema.field(j).type)
             table = table.set_column(j, table.schema.field(j).with_type(col.type), col)
         return table
+
+    def _keyed_columns(self) -> set:
+        """Columns some index takes keys from (all, if an index has expression keys)."""
+        if any(getattr(ix, "keyed", False) for ix in self.indexes.values()) or \
+                any(d.keyed for d in self.schema.indexes):
+            return set(range(len(self.schema.columns)))
+        return {j for ix in self.indexes.values() for j in ix.columns} | \
+            {j for ix in self.ordered.values() for j in ix.columns}
 
     def numerics_as_keys(self) -> "TableVersion":
         """The version with every chunk's decimal128-held unconstrained numeric columns
