@@ -113,3 +113,24 @@ def test_asyncpg_binary_codec(conn, request):
 
     assert asyncio.run(run()) == (ROWS, 2, ("NaN", "1E-20", "12345678901234567890",
                                             "2.5000000000000000"))
+
+
+@pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
+def test_unconstrained_column_loaded_in_bulk(conn, binary):
+    """An unconstrained column filled by INSERT ... SELECT of computed values (stored as
+    decimal128 chunks) and by rows of other scales: each value keeps its scale."""
+    conn.execute("DROP TABLE IF EXISTS tfree")
+    conn.execute("CREATE TABLE tfree (id BIGINT, x numeric)")
+    try:
+        conn.execute("INSERT INTO tfree SELECT i, i * 0.25 - 600 FROM generate_series(1, 5000) AS g(i)")
+        conn.execute("INSERT INTO tfree VALUES (5001, 1.5), (5002, 7), (5003, NULL)")
+        cur = conn.cursor(binary=binary)
+        got = cur.execute("SELECT x FROM tfree WHERE id IN (1, 4, 2400, 5000, 5001, 5002, 5003) "
+                          "ORDER BY id").fetchall()
+        assert [None if v is None else str(v) for v, in got] == [
+            "-599.75", "-599.00", "0.00", "650.00", "1.5", "7", None]
+        assert [str(v) for v in cur.execute(
+            "SELECT sum(x), max(x * 2 + 1), avg(x) FROM tfree WHERE id <= 5000").fetchone()] == \
+            ["125625.00", "1301.00", "25.1250000000000000"]
+    finally:
+        conn.execute("DROP TABLE tfree")
