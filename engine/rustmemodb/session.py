@@ -284,11 +284,11 @@ class Session:
         hit = cache.by_text(sql)
         if hit is not None:
             prepared = hit[0]
-            return prepared.kind if prepared.fast is not None else None
+            return prepared.kind if prepared.fast is not None or _bounded(prepared) else None
         ph = placeholders.normalize(sql)
         shape = shape_of(ph.sql, ph.names)
         prepared = cache.by_shape(shape) if shape.has_literals else None
-        if prepared is None or prepared.fast is None:
+        if prepared is None or (prepared.fast is None and not _bounded(prepared)):
             return None
         db = self.db
         root = self.txn.working if self.txn is not None else db.root
@@ -1275,6 +1275,7 @@ class _Stages:
         "catalog_key",
         "piece_key",
         "StatementBinder",
+        "bounded_insert",
         "compile_fast_path",
         "compile_piece_rows",
         "optimize",
@@ -1293,12 +1294,12 @@ def _planner() -> _Stages:
     """The optimizer and the fast-path compiler."""
     global _PLANNER
     if _PLANNER is None:
-        from .exec.fast_path import compile_fast_path
+        from .exec.fast_path import bounded_insert, compile_fast_path
         from .exec.piece_rows import compile_piece_rows
         from .optimize import FLAT, optimize
         stages = _Stages()
         stages.optimize, stages.FLAT = optimize, FLAT
-        stages.compile_fast_path = compile_fast_path
+        stages.compile_fast_path, stages.bounded_insert = compile_fast_path, bounded_insert
         stages.compile_piece_rows = compile_piece_rows
         _PLANNER = stages
     return _PLANNER
@@ -1544,6 +1545,19 @@ class PointWrite:
             _limits.deactivate(limits, token, False)
         out.elapsed = _perf_counter() - started
         return out
+
+
+def _bounded(prepared: Prepared) -> bool:
+    """A cached INSERT without a fast path whose work is bounded all the same
+    (exec/fast_path.py ``bounded_insert``: a single-row INSERT into a table with a
+    serial key, or with RETURNING or ON CONFLICT), worked out once per plan."""
+    bounded = prepared.bounded
+    if bounded is None:
+        bounded = prepared.bounded = (
+            prepared.kind == "INSERT" and prepared.utility is None
+            and prepared.bound is not None and not prepared.bound.ddl_objects
+            and _planner().bounded_insert(prepared))
+    return bounded
 
 
 def _key_probe(prepared: Prepared):

@@ -21,7 +21,7 @@ from ..result import Result
 from ..storage.table import TAIL_FREEZE, rows_to_batch
 from . import constraints
 from .expr.row import try_compile_row
-from .fast_path import COMPILERS
+from .fast_path import BOUNDED, COMPILERS
 from .fast_update import SchemaFacts
 from .typmods import check_ranges
 from ..statement_limits import tick
@@ -197,3 +197,28 @@ def _insert_columns(ctx, table: str, columns: list, slot_types: list) -> int | N
 
 
 COMPILERS.append(compile_insert)
+
+# A VALUES list this long or shorter may be a bounded INSERT (``bounded``).
+BOUNDED_ROWS = 16
+
+
+def bounded(prepared) -> bool:
+    """An INSERT of up to ``BOUNDED_ROWS`` rows of VALUES whose expressions, RETURNING
+    list and ON CONFLICT clauses compile to row closures (no subquery, no scan): a few
+    index probes per row, whatever its defaults (``nextval`` of a serial key) or
+    checks, though ``compile_insert`` declines it."""
+    plan = prepared.plan
+    if not isinstance(plan, L.LogicalInsert) or not isinstance(plan.source, L.LogicalValues) \
+            or len(plan.source.rows) > BOUNDED_ROWS:
+        return False
+    exprs = [e for row in plan.source.rows for e in row]
+    exprs += plan.returning or []
+    conflict = plan.on_conflict
+    if conflict is not None:
+        exprs += list(conflict.assignments.values())
+        if conflict.where is not None:
+            exprs.append(conflict.where)
+    return all(try_compile_row(e) is not None for e in exprs)
+
+
+BOUNDED.append(bounded)

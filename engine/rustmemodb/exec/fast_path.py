@@ -12,6 +12,8 @@ from __future__ import annotations
 
 # Compilers tried in order: fn(prepared) -> closure | None.
 COMPILERS: list = []
+# Checks registered beside the compilers: fn(prepared) -> whether bounded.
+BOUNDED: list = []
 _LOADED: set = set()     # statement kinds whose compiler modules are imported
 
 
@@ -44,3 +46,12 @@ def _load(kind) -> None:
     elif kind in ("INSERT", "UPDATE", "DELETE"):
         from . import fast_delete, fast_insert, fast_update  # noqa: F401 (register)
     _LOADED.add(kind)
+
+
+
+def bounded_insert(prepared) -> bool:
+    """Whether ``prepared``, a plan with no fast path, is an INSERT whose work is bounded
+    like a point statement's all the same (exec/fast_insert.py ``bounded``). The wire
+    server runs such a statement on its event loop (``Session.point_kind``): a thread
+    hop would cost more than the statement."""
+    return any(check(prepared) for check in BOUNDED)

@@ -110,6 +110,9 @@ class Prepared:
     # constant, a 'nn/nn/yyyy' date), or None: such a plan serves only sessions reading
     # values the same way (session.py ``_zone_fits``).
     zone: Any = None
+    # Whether an INSERT without a fast path is bounded all the same (session.py
+    # ``_bounded``), or None: not worked out yet.
+    bounded: Any = None
 
     def valid_for(self, root, functions) -> bool:
         if self.functions_version != functions.version:
