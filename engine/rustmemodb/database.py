@@ -30,6 +30,7 @@ from .storage.schema import set_key_compiler
 from .txn.commit import (WriteSet, rebase_ops, serialization_failure, write_set,
                          write_sets_since)
 from .txn.row_claims import RowClaims
+from .txn.sequence_marks import SequenceMarks
 from .txn.subscribe import Subscribers, Subscription, changed_tables, diff_tables
 from .txn.transaction import DeleteOp, InsertOp, LockOp, Transaction, UpdateOp
 
@@ -69,6 +70,7 @@ class Database:
         # autocommit statement. Dead refs are swept in _remember.
         self._active: dict[int, weakref.ref] = {}
         self.claims = RowClaims(self._active, self._log, self._commit_lock)
+        self.sequence_marks = SequenceMarks()
         from .exec.functions.registry import FunctionRegistry
         self.functions = functions if functions is not None else FunctionRegistry()
         self._checks = None       # bound CHECKs, this database's own (made on first use)
@@ -155,6 +157,7 @@ class Database:
                 root = self._after_pending(deferred, root)
             txn = Transaction(root, explicit)
             txn.claims = self.claims
+            txn.marks = self.sequence_marks
             self._active[id(txn)] = weakref.ref(txn)
         return txn
 
@@ -235,6 +238,8 @@ class Database:
             catalog = max(catalog, new.catalog_version) + 1
         new = new.numbered(current.version + 1, catalog)
         lsn = wal.log_commit(txn, new) if wal is not None else None
+        if txn.reset_sequences:
+            self.sequence_marks.forget(txn.reset_sequences)
         if lsn is None:
             self.root = new
         else:
@@ -452,6 +457,7 @@ class Database:
 
     def restore(self, root: Root) -> Root:
         """Make an earlier root current again, as a new commit."""
+        self.sequence_marks.clear()
         wal, lsn = self.wal, None
         with self._commit_lock:
             current = self._pending[-1][1] if self._pending else self.root

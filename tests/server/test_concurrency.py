@@ -29,3 +29,25 @@ def test_many_connections_mixed_work(server, dsn, engine, run_together):
     assert not failures, failures[:3]
     assert engine.execute("SELECT count(*), sum(n) FROM acct").fetchone() == (CLIENTS * 10,
                                                                             CLIENTS * 10)
+
+
+@pytest.mark.timeout(300)
+def test_concurrent_transactions_insert_into_a_serial_table(server, dsn, engine,
+                                                             run_together):
+    """What an ORM does from several connections: BEGIN, INSERT ... RETURNING id into a
+    table with a serial key, COMMIT. nextval() never gives a value twice (as
+    PostgreSQL's), so no transaction fails with 40001 over a duplicate key."""
+    engine.execute("CREATE TABLE item (id SERIAL PRIMARY KEY, owner INTEGER)")
+    conns = [psycopg.connect(dsn) for _ in range(8)]
+
+    def work(i: int, conn) -> None:
+        for _ in range(25):
+            conn.execute("INSERT INTO item (owner) VALUES (%s) RETURNING id", (i,))
+            conn.commit()
+
+    failures = run_together(conns, work)
+    for c in conns:
+        c.close()
+    assert not failures, failures[:3]
+    assert engine.execute("SELECT count(*), count(DISTINCT id) FROM item").fetchone() == \
+        (200, 200)

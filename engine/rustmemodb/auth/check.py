@@ -55,9 +55,10 @@ def check(session, root, bound) -> None:
                                    hint="Reading and writing the server's files (read_csv, "
                                         "COPY ... 'file') is reserved to superusers.")
         if what == "owner":
-            if not is_owner(cat, role, "table", name):
-                raise errors.sql_error("42501", f"must be owner of {_relkind(root, name)} "
-                                                f"{name}")
+            # ``via`` names the owned object's kind when it is no relation (a function)
+            if not is_owner(cat, role, via or "table", name):
+                raise errors.sql_error("42501", "must be owner of "
+                                       + (priv or f"{_relkind(root, name)} {name}"))
             continue
         if what == "schema":
             if not has_privilege(cat, role, "schema", name, priv):
@@ -68,6 +69,14 @@ def check(session, root, bound) -> None:
             who, roles = cat.owner("table", via), None
             if who is None:          # a view made by the implicit superuser
                 continue
+        if what in ("sequence", "function"):
+            # any of the privileges will do (nextval: USAGE or UPDATE); a sequence's
+            # grants are a relation's
+            key = "table" if what == "sequence" else what
+            if not any(has_privilege(cat, who, key, name, p, roles=roles)
+                       for p in priv.split("|")):
+                raise errors.sql_error("42501", f"permission denied for {what} {name}")
+            continue
         if not has_privilege(cat, who, "table", name, priv, roles=roles) and not (
                 priv in COLUMN_PRIVS and cat.columns and cat.has_column_grants(name)
                 and _columns_held(session, root, bound, who, roles, name, priv, via)):
@@ -160,7 +169,7 @@ def _check_usage(cat, role: str, mine: set, bound) -> None:
     """A relation of a schema other than public needs USAGE on its schema (the
     schema's owner has it; others by GRANT USAGE ON SCHEMA)."""
     for what, name, _priv, via in bound.privileges:
-        if what in ("table", "owner") and via is None:
+        if what in ("table", "owner", "sequence", "function") and via in (None, "function"):
             schema = schema_of(name, cat.schemas)
             if schema != "public" and not has_privilege(cat, role, "schema", schema, "USAGE",
                                                         roles=mine):
@@ -168,7 +177,14 @@ def _check_usage(cat, role: str, mine: set, bound) -> None:
 
 
 def _relkind(root, name: str) -> str:
-    return "view" if name in root.views else "table"
+    """A relation's kind as PostgreSQL's 42501 messages name it."""
+    if name in root.views:
+        return "view"
+    if name in root.sequences:
+        return "sequence"
+    version = root.tables.get(name)
+    return "materialized view" if version is not None and \
+        version.schema.matview_sql is not None else "table"
 
 
 def after_ddl(txn, bound, before_root, session) -> None:
@@ -201,8 +217,37 @@ def after_ddl(txn, bound, before_root, session) -> None:
             version = working.tables.get(effect[1])
             if version is None or all(c.name != effect[2] for c in version.schema.columns):
                 cat = cat.without_column(effect[1], effect[2])
+        elif effect[0] == "routines":
+            cat = _routines_followed(cat, before_root, working, role)
     if cat is not before:
         txn.set_auth(cat)
+
+
+def _routines_followed(cat, before_root, working, role):
+    """Sequences and functions the statement made are owned by the role that made it
+    (a SERIAL's or identity column's sequence by its table's maker, as PostgreSQL's
+    table owner) and start with its default privileges (``S``, ``f``); those it dropped
+    take their owners and grants with them."""
+    for names, old, kind, objtype in ((working.sequences, before_root.sequences, "table", "S"),
+                                      (working.functions, before_root.functions, "function",
+                                       "f")):
+        if names is old:
+            continue
+        for name in old:
+            if name not in names:
+                cat = cat.without_object(kind, name)
+        for name in names:
+            if name in old:
+                continue
+            cat = cat.without_object(kind, name)
+            if role is None and not cat.defaults:
+                continue
+            cat = cat.with_owner(kind, name, role)
+            grants = initial_grants(cat, role or EMBEDDED_USER, schema_of(name, cat.schemas),
+                                    objtype)
+            if grants is not None:
+                cat = cat.with_grants(kind, name, grants)
+    return cat
 
 
 def require_table_privilege(session, table: str, priv: str) -> None:

@@ -14,6 +14,8 @@ from .. import notices
 
 # a table's (and materialized view's) system columns in attnum order, -6 .. -1
 SYSTEM_COLUMNS = ("tableoid", "cmax", "xmax", "cmin", "xmin", "ctid")
+# a sequence's columns (SELECT * FROM s in PostgreSQL), which REVOKE warns about too
+SEQUENCE_COLUMNS = ("last_value", "log_cnt", "is_called")
 
 
 def relation_label(name: str) -> str:

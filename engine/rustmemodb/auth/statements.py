@@ -25,21 +25,23 @@ import pyarrow as pa
 
 from .. import errors
 from .. import notices
-from ..exec.operators.ddl import check_drop_dependencies, owned_sequences
+from ..exec.operators.ddl import (check_drop_dependencies, drop_owned_sequences,
+                                  owned_sequences)
 from ..exec.run import operator
 from ..plan.auth import Actor, LogicalRoleStatement
 from ..sql.parse_roles import (DefaultPrivilegesStatement, GrantStatement,
                                MembershipStatement, OwnedStatement, OwnerStatement,
                                RoleSettingStatement, RoleStatement, SchemaStatement, SetRole)
 from ..sql.schemas import check_qualified, reserved_schema
-from ..storage.namespaces import PUBLIC as PUBLIC_SCHEMA, SYSTEM as SYSTEM_SCHEMAS, in_schema
-from ..storage.root import is_temporary
+from ..storage.namespaces import (PUBLIC as PUBLIC_SCHEMA, SYSTEM as SYSTEM_SCHEMAS,
+                                  in_schema, schema_of)
 from ..storage.roles import (BOOTSTRAP_OID, COLUMN_PRIVS, DEFAULT_TYPES, EMBEDDED_USER,
-                             PUBLIC, PSEUDO_SCHEMA_OWNER, SCHEMA_PRIVS, TABLE_PRIVS,
+                             FUNCTION_PRIVS, PUBLIC, PSEUDO_SCHEMA_OWNER, SCHEMA_PRIVS,
+                             SEQUENCE_PRIVS, TABLE_PRIVS,
                              AuthCatalog, Grant, Role, default_acl, hardwired_default,
                              has_column_privilege, has_privilege, initial_grants, is_owner,
                              sql_error_undefined_role)
-from . import grant_warnings, role_settings, verifier
+from . import grant_targets, grant_warnings, role_settings, verifier
 from .check import effective_role, relation_columns
 
 _NOTHING = pa.table({})
@@ -249,14 +251,14 @@ def _drop(stmt, cat, session, who, root) -> AuthCatalog:
             raise errors.sql_error("55006", f'cannot drop role "{name}" because it is the '
                                             "last superuser",
                                    hint="Make another role SUPERUSER first.")
-        deps = [f"owner of {_kind(root, obj) if kind == 'table' else kind} {obj}"
+        deps = [f"owner of {_describe(root, kind, obj)}"
                 for (kind, obj), owner in sorted(cat.owners.items()) if owner == name]
         privileges = _column_dependencies(cat, root, name)
         for (kind, obj), grants in cat.acl.items():
             if any(g.grantee == name or (g.grantor == name and g.grantee != name)
                    for g in grants) and cat.owner(kind, obj) != name:
                 privileges.append(((kind, obj, -1), "privileges for "
-                                   f"{_kind(root, obj) if kind == 'table' else kind} {obj}"))
+                                   f"{_describe(root, kind, obj)}"))
         deps.extend(line for _key, line in sorted(privileges))   # a table, then its columns
         for (owner, schema, objtype), grants in cat.defaults.items():
             what = f"default privileges on new {DEFAULT_TYPES[objtype][1]} belonging to " \
@@ -289,6 +291,16 @@ def _column_dependencies(cat: AuthCatalog, root, name: str) -> list[tuple]:
                 out.append((("table", table, n), f"privileges for column {column} of "
                                                  f"{_kind(root, table)} {table}"))
     return out
+
+
+def _describe(root, kind: str, name: str) -> str:
+    """An object as DROP ROLE's detail names it: ``table t``, ``sequence s``,
+    ``function f(bigint)``, ``schema s``."""
+    if kind == "table":
+        return f"{_kind(root, name)} {name}"
+    if kind == "function":
+        return f"function {grant_targets.signature(root, name)}"
+    return f"{kind} {name}"
 
 
 def _kind(root, name: str) -> str:
@@ -395,50 +407,13 @@ def _drop_schema(txn, name: str, cascade: bool) -> None:
     for seq in sorted(owned) + sequences:
         if seq in txn.working.sequences:
             txn.drop_sequence(seq)
+        cat = cat.without_object("table", seq)      # its owner and grants go with it
     txn.set_auth(cat.without_schema(name))
 
 
 # ---- GRANT / REVOKE privileges -------------------------------------------------------------
 
-def _need_schema(root, name: str) -> None:
-    if name != PUBLIC_SCHEMA and name not in root.auth.schemas:
-        raise errors.sql_error("3F000", f'schema "{name}" does not exist')
-
-
-def _targets(stmt: GrantStatement, root) -> list[tuple[str, str]]:
-    if stmt.target == "schema":
-        for s in stmt.objects:
-            _need_schema(root, s)
-        return [("schema", s) for s in stmt.objects]
-    schemas = root.auth.schemas
-    if stmt.target == "all_tables":
-        out = []
-        for s in stmt.objects:
-            _need_schema(root, s)
-            out.extend(("table", n) for n in sorted(in_schema({*root.tables, *root.views},
-                                                              s, schemas))
-                       if not is_temporary(n))
-        return out
-    out = []
-    for n in stmt.objects:
-        check_qualified(root, n)
-        if n not in root.tables and n not in root.views:
-            raise errors.sql_error("42P01", f'relation "{n}" does not exist')
-        out.append(("table", n))
-    return out
-
-
-def _privileges(stmt: GrantStatement, of_schemas: bool) -> list[str]:
-    """The privileges a GRANT/REVOKE names (ALL spelled out), 0LP01 for one the object
-    kind does not have."""
-    allowed = SCHEMA_PRIVS if of_schemas else TABLE_PRIVS
-    if stmt.privileges == ["ALL"]:
-        return list(allowed)
-    for p in stmt.privileges:
-        if p not in allowed:
-            what = "schema" if of_schemas else "relation"
-            raise errors.sql_error("0LP01", f"invalid privilege type {p} for {what}")
-    return list(dict.fromkeys(stmt.privileges))
+_need_schema = grant_targets.need_schema
 
 
 def _grantees(stmt: GrantStatement, cat: AuthCatalog, session) -> list[str]:
@@ -469,13 +444,15 @@ def _add_grant(grants: list, grantee: str, priv: str, grantor: str, option: bool
 def _run_grant(stmt: GrantStatement, cat: AuthCatalog, session, root,
                functions=None) -> AuthCatalog:
     who = effective_role(session)
-    privs = _privileges(stmt, stmt.target == "schema")
+    privs = grant_targets.privileges(stmt)
     columns = _column_privileges(stmt)
-    targets = _targets(stmt, root)
+    targets = grant_targets.targets(stmt, root)
     grantees = _grantees(stmt, cat, session)
     for kind, name in targets:
-        if privs:
-            cat = _grant_one(stmt, cat, who, kind, name, privs, grantees, root, functions)
+        mine = grant_targets.for_object(root, kind, name, privs, stmt.privileges == ["ALL"]) \
+            if privs else privs
+        if mine:
+            cat = _grant_one(stmt, cat, who, kind, name, mine, grantees, root, functions)
         if columns:
             cat = _grant_columns(stmt, cat, who, name, columns, grantees, root, functions)
     return cat
@@ -484,7 +461,7 @@ def _run_grant(stmt: GrantStatement, cat: AuthCatalog, session, root,
 def _column_privileges(stmt: GrantStatement) -> list[tuple[str, str]]:
     """The (privilege, column) pairs a GRANT/REVOKE names (``ALL (a)`` spelled out), 0LP01
     for a privilege columns do not have or a target that is no relation."""
-    if stmt.columns and stmt.target == "schema":
+    if stmt.columns and stmt.target not in ("table", "all_tables"):
         raise errors.sql_error("0LP01", "column privileges are only valid for relations")
     out = []
     for priv, cols in stmt.columns:
@@ -601,24 +578,25 @@ def _grant_one(stmt, cat, who, kind, name, privs, grantees, root,
         if not can:
             # PostgreSQL: denied only if the role holds no privilege on the object at
             # all; otherwise nothing is granted (with a warning) and the statement succeeds
-            every = TABLE_PRIVS if kind == "table" else SCHEMA_PRIVS
+            every = {"table": grant_targets.RELATION_PRIVS, "schema": SCHEMA_PRIVS,
+                     "function": FUNCTION_PRIVS}[kind]
             if not any(has_privilege(cat, who, kind, name, p) for p in every):
-                label = _kind(root, name) if kind == "table" else "schema"
+                label = _kind(root, name) if kind == "table" else kind
                 raise errors.sql_error("42501", f"permission denied for {label} {name}")
         grant_warnings.restricted(stmt.grant, grant_warnings.relation_label(name), privs, can,
                                   stmt.privileges == ["ALL"])
         privs = can
     if stmt.grant:
-        if not privs:
-            return cat
-        grants = list(cat.acl.get((kind, name), default_acl(cat, kind, name)))
+        grants = list(cat.acl.get((kind, name), _default_acl(cat, root, kind, name)))
+        if not privs:       # nothing granted, yet PostgreSQL writes the ACL out all the same
+            return cat.with_grants(kind, name, tuple(grants))
         grantor = _grantor(cat, who, kind, name, _holds_options(grants, privs))
         for grantee in grantees:
             for p in privs:
                 _add_grant(grants, grantee, p, grantor, stmt.grant_option)
         return cat.with_grants(kind, name, tuple(grants))
     if privs:
-        grants = list(cat.acl.get((kind, name), default_acl(cat, kind, name)))
+        grants = list(cat.acl.get((kind, name), _default_acl(cat, root, kind, name)))
         grantor = _grantor(cat, who, kind, name, _holds_options(grants, privs))
         # a superuser revokes as the owner; grants an earlier version recorded as made
         # by the superuser itself go as well
@@ -637,13 +615,22 @@ def _grant_one(stmt, cat, who, kind, name, privs, grantees, root,
     return cat
 
 
+def _default_acl(cat: AuthCatalog, root, kind: str, name: str) -> tuple:
+    """The object's grants before its first GRANT/REVOKE (a sequence's owner has a
+    sequence's rights)."""
+    return default_acl(cat, kind, name, SEQUENCE_PRIVS if kind == "table"
+                       and name in root.sequences else TABLE_PRIVS)
+
+
 def _revoke_from_columns(stmt, cat, who, table, privs, grantees, root, functions,
                          limited: bool) -> AuthCatalog:
     """REVOKE of a table privilege revokes it from each of its columns too, as
     PostgreSQL does, each column as far as the grantor holds its grant option there
     (with the column's warning when not)."""
     columns = relation_columns(root, table, functions)
-    if columns is None:     # no column list (a sequence): only the columns with grants
+    if table in root.sequences:     # a sequence's columns, as PostgreSQL's relation has them
+        columns = list(grant_warnings.SYSTEM_COLUMNS) + list(grant_warnings.SEQUENCE_COLUMNS)
+    elif columns is None:           # no column list: only the columns with grants
         columns = [c for t, c in cat.columns if t == table]
     elif table in root.tables:
         columns = list(grant_warnings.SYSTEM_COLUMNS) + columns
@@ -703,7 +690,7 @@ def _run_default_privileges(stmt: DefaultPrivilegesStatement, cat: AuthCatalog, 
     a role may set them for roles it is a member of; superusers for any."""
     who = effective_role(session)
     change = stmt.change
-    objtype = "n" if change.target == "schemas" else "r"
+    objtype = {"schemas": "n", "sequences": "S", "functions": "f"}.get(change.target, "r")
     if stmt.schemas and objtype == "n":
         raise errors.sql_error("0LP01", "cannot use IN SCHEMA clause when using "
                                         "GRANT/REVOKE ON SCHEMAS")
@@ -715,7 +702,7 @@ def _run_default_privileges(stmt: DefaultPrivilegesStatement, cat: AuthCatalog, 
                 raise errors.sql_error("42501", f'must be member of role "{owner}"')
     for schema in stmt.schemas:
         _need_schema(root, schema)
-    privs = _privileges(change, objtype == "n")
+    privs = grant_targets.privileges(change)
     grantees = _grantees(change, cat, session)
     for owner in owners:
         for schema in stmt.schemas or [""]:
@@ -801,6 +788,8 @@ def _run_membership(stmt: MembershipStatement, cat: AuthCatalog, session, root) 
 def _run_owner(stmt: OwnerStatement, cat: AuthCatalog, session, root) -> AuthCatalog:
     """As PostgreSQL: the owner (or a superuser) may give a table away, to a role it is a
     member of (non-superusers); the new owner's grants follow the old owner's."""
+    if stmt.relkind == "function":
+        return _function_owner(stmt, cat, session, root)
     name = stmt.name
     in_tables, in_views = name in root.tables, name in root.views
     in_sequences = name in root.sequences
@@ -830,6 +819,29 @@ def _run_owner(stmt: OwnerStatement, cat: AuthCatalog, session, root) -> AuthCat
     if old is not None:
         cat = _renamed_in_columns(cat, name, {old}, new)
     return cat.with_owner("table", name, new)
+
+
+def _function_owner(stmt: OwnerStatement, cat: AuthCatalog, session, root) -> AuthCatalog:
+    """ALTER FUNCTION f(args) OWNER TO role: as for a table, its owner (or a superuser)
+    gives it to a role it is a member of, and the grants follow."""
+    name = grant_targets.routine(root, stmt.routine, stmt.name, stmt.args)
+    who = effective_role(session)
+    new = _need_role(cat, _resolve(stmt.role, session)).name
+    if not _is_super(cat, who):
+        if not is_owner(cat, who, "function", name):
+            raise errors.sql_error("42501", f"must be owner of function {name}")
+        if new not in cat.member_of(who):      # PostgreSQL 15's words
+            raise errors.sql_error("42501", f'must be member of role "{new}"')
+        schema = schema_of(name, cat.schemas)   # the new owner could create it there
+        if not has_privilege(cat, new, "schema", schema, "CREATE"):
+            raise errors.sql_error("42501", f"permission denied for schema {schema}")
+    old = cat.owner("function", name)
+    if ("function", name) in cat.acl and old is not None:
+        ren = lambda n: new if n == old else n   # noqa: E731
+        cat = cat.with_grants("function", name, tuple(dict.fromkeys(
+            replace(g, grantee=ren(g.grantee), grantor=ren(g.grantor))
+            for g in cat.grants("function", name))))
+    return cat.with_owner("function", name, new)
 
 
 def _renamed_in_columns(cat: AuthCatalog, table: str, olds: set, new: str) -> AuthCatalog:
@@ -892,13 +904,25 @@ def _run_owned(stmt: OwnedStatement, txn, session) -> None:
     for name in owned:
         if name in txn.working.tables:
             check_drop_dependencies(txn, name, True)
+            version = txn.working.tables[name]
             txn.replace_table(name, None)
+            drop_owned_sequences(txn, name, version.schema)
+    for name in owned:          # the roles' sequences (and functions) of their own
+        if name in txn.working.sequences:
+            txn.drop_sequence(name)
+    for (kind, name), owner in sorted(txn.working.auth.owners.items()):
+        if kind == "function" and owner in roles and name in txn.working.functions:
+            txn.set_function(name, None)
     for (kind, name), owner in sorted(txn.working.auth.owners.items()):
         if kind == "schema" and owner in roles and name in txn.working.auth.schemas:
             _drop_schema(txn, name, stmt.cascade)   # what others own in it: 2BP01 or CASCADE
     cat = txn.working.auth
     for name in owned:
         cat = cat.without_object("table", name)
+    for seq in set(working.sequences) - set(txn.working.sequences):
+        cat = cat.without_object("table", seq)      # a dropped table's SERIAL sequences
+    for fn in set(working.functions) - set(txn.working.functions):
+        cat = cat.without_object("function", fn)
     for key, grants in list(cat.acl.items()):
         kept = tuple(g for g in grants if g.grantee not in roles and g.grantor not in roles)
         if kept != grants:

@@ -1,6 +1,6 @@
 """The roles catalogs: pg_roles, pg_authid, pg_user, pg_auth_members, pg_default_acl and
-information_schema.table_privileges / role_table_grants / column_privileges, from the
-root's roles catalog.
+information_schema.table_privileges / role_table_grants / column_privileges /
+usage_privileges, from the root's roles catalog.
 
 psql's ``\\du`` reads pg_roles and pg_auth_members, ``\\dp`` reads pg_class.relacl
 (``relacl`` below, PostgreSQL's aclitem text: ``alice=arwdDxt/alice``). pg_roles and
@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from .. import types
 from ..storage.namespaces import PUBLIC_OID, split
-from ..storage.roles import (BOOTSTRAP_OID, LETTER, acl_text, default_acl, grants_text,
-                             has_privilege)
+from ..storage.roles import (BOOTSTRAP_OID, LETTER, SEQUENCE_PRIVS, acl_text, default_acl,
+                             grants_text, has_privilege)
 from .information_schema import view_columns_declared
+from .pg_catalog import owned_sequences
 from .virtual import CatalogSnapshot, VirtualTable, register_virtual_table
 
 T, I, B = types.TEXT, types.INTEGER, types.BOOLEAN
@@ -195,6 +196,39 @@ def _grant_rows(snap):
 for _name in ("table_privileges", "role_table_grants"):
     _register("information_schema", _name, "grantor grantee table_catalog table_schema "
               "table_name privilege_type is_grantable with_hierarchy", _grant_rows, {}, False)
+
+
+def _usage_rows(snap):
+    """information_schema.usage_privileges for sequences (PostgreSQL's view lists them
+    with collations, domains and foreign objects, which have no ACLs here): each USAGE
+    in a sequence's ACL, or its owner's by default; shown as table_privileges are.
+    Grantable: with the grant option, or a grantee that is (a member of) the owner."""
+    seer = _grant_viewer(snap)
+    if seer is None:
+        return
+    cat, (mine, everything) = snap.root.auth, seer
+    identity = {seq for seq, (_t, _n, dep) in owned_sequences(snap.root).items()
+                if dep == "i"}          # PostgreSQL's view leaves identity sequences out
+    for name in sorted(snap.root.sequences):
+        if name in identity:
+            continue
+        owner = cat.owner("table", name)
+        grants = cat.acl.get(("table", name)) or default_acl(cat, "table", name,
+                                                             SEQUENCE_PRIVS)
+        schema, bare = split(name, cat.schemas)
+        for g in grants:
+            if g.privilege != "USAGE" or not (everything or g.grantee in mine
+                                              or g.grantor in mine or g.grantee == ""):
+                continue
+            grantable = g.grantable or (g.grantee != "" and owner is not None
+                                        and owner in cat.member_of(g.grantee))
+            yield (g.grantor, g.grantee or "PUBLIC", snap.database, schema, bare, "SEQUENCE",
+                   "USAGE", "YES" if grantable else "NO")
+
+
+_register("information_schema", "usage_privileges", "grantor grantee object_catalog "
+          "object_schema object_name object_type privilege_type is_grantable", _usage_rows,
+          {}, False)
 
 
 def _column_privilege_rows(snap):

@@ -16,6 +16,8 @@ distinct functions ever listed).
 from __future__ import annotations
 
 from .. import types
+from ..storage.roles import acl_text
+from .pg_auth import role_oid
 from .pg_catalog import (NAMESPACES, ROLE_OID, _table, _typed, format_type, proc_oid, split_key,
                          type_oid)
 
@@ -99,12 +101,13 @@ def _functions(snap):
                                      for a, d in zip(named, defaults)),
                            ", ".join(named))
         bare, namespace = split_key(snap.root, name)     # CREATE FUNCTION s.f: key "s.f"
-        yield (oid, bare, namespace, ROLE_OID, SQL_LANG, 100.0, 0.0, 0, 0, "f",
+        owner = snap.root.auth.owner("function", name)     # GRANT ... ON FUNCTION: proacl
+        yield (oid, bare, namespace, role_oid(snap, owner) if owner else ROLE_OID, SQL_LANG, 100.0, 0.0, 0, 0, "f",
                False, False, False, False, fn.volatility[0].lower(), "u", len(args),
                sum(d is not None for d in fn.defaults), ret_oid,
                " ".join(str(o) for o in arg_oids), None, None,
                [p for p, _ in fn.params] if any(p for p, _ in fn.params) else None, None, None,
-               fn.body, None, None, None, None)
+               fn.body, None, None, None, acl_text(snap.root.auth, "function", name))
 
 
 _table("pg_proc", "oid proname pronamespace proowner prolang procost prorows provariadic "

@@ -113,12 +113,20 @@ class WriteRouting:
         """Carry the numbers a scratch database drew over to the coordinator's mirror, so
         the next statement continues after them."""
         drawn = scratch._session.db.root.sequences
-        txn = self.mirror._session.txn
-        mine = (txn.working if txn is not None else self.mirror._session.db.root).sequences
-        for name, value in drawn.items():
-            if value > mine.get(name, value):
-                literal = quote_name(name).replace("'", "''")    # as SQL reads the name
-                self.mirror.execute(f"SELECT setval('{literal}', {int(value)})")
+        session = self.mirror._session
+        txn = session.txn
+        mine = (txn.working if txn is not None else session.db.root).sequences
+        # bookkeeping, not the user's setval: the draw itself was the INSERT's, checked
+        # (USAGE for a SERIAL default) when the statement was bound on the mirror
+        saved = session.role, session.auth_user
+        session.role = session.auth_user = None
+        try:
+            for name, value in drawn.items():
+                if value > mine.get(name, value):
+                    literal = quote_name(name).replace("'", "''")    # as SQL reads it
+                    self.mirror.execute(f"SELECT setval('{literal}', {int(value)})")
+        finally:
+            session.role, session.auth_user = saved
 
     def _copy(self, sql: str, params) -> Result:
         """COPY: FROM several files, read on the shards; FROM one file, read here and

@@ -16,7 +16,10 @@ Grammar (PostgreSQL 15's, minus what rustmemodb has no objects for):
     ALTER {ROLE|USER} {name|ALL} {SET param {TO|=} value [, ...] | SET param FROM CURRENT
           | SET TIME ZONE value | RESET param | RESET ALL}
     DROP {ROLE|USER|GROUP} [IF EXISTS] name [, ...]
-    GRANT privileges ON {[TABLE] t [, ...] | ALL TABLES IN SCHEMA s [, ...] | SCHEMA s [, ...]}
+    GRANT privileges ON {[TABLE] t [, ...] | SEQUENCE s [, ...] | SCHEMA s [, ...]
+                         | {FUNCTION|ROUTINE|PROCEDURE} f [([[mode] [arg] type [, ...]])] [, ...]
+                         | ALL {TABLES|SEQUENCES|FUNCTIONS|ROUTINES|PROCEDURES} IN SCHEMA s
+                           [, ...]}
           TO grantee [, ...] [WITH GRANT OPTION] [GRANTED BY role]
           (privileges: ALL [PRIVILEGES] [(column [, ...])]
                        | privilege [(column [, ...])] [, ...])
@@ -24,12 +27,14 @@ Grammar (PostgreSQL 15's, minus what rustmemodb has no objects for):
     REVOKE [GRANT OPTION FOR] privileges ON ... FROM grantee [, ...] [CASCADE|RESTRICT]
     REVOKE [ADMIN OPTION FOR] role [, ...] FROM role [, ...] [CASCADE|RESTRICT]
     ALTER DEFAULT PRIVILEGES [FOR {ROLE|USER} role [, ...]] [IN SCHEMA s [, ...]]
-          {GRANT privileges ON {TABLES|SCHEMAS} TO grantee [, ...] [WITH GRANT OPTION]
-          | REVOKE [GRANT OPTION FOR] privileges ON {TABLES|SCHEMAS} FROM grantee [, ...]
+          {GRANT privileges ON kinds TO grantee [, ...] [WITH GRANT OPTION]
+          | REVOKE [GRANT OPTION FOR] privileges ON kinds FROM grantee [, ...]
             [CASCADE|RESTRICT]}
+          (kinds: TABLES | SEQUENCES | FUNCTIONS | ROUTINES | SCHEMAS; TYPES is 0A000)
     SET [SESSION|LOCAL] ROLE {name | NONE}     RESET ROLE
     REASSIGN OWNED BY role [, ...] TO role     DROP OWNED BY role [, ...] [CASCADE|RESTRICT]
     ALTER {TABLE|VIEW|SEQUENCE} [IF EXISTS] [ONLY] name OWNER TO role
+    ALTER {FUNCTION|ROUTINE|PROCEDURE} name[(argtypes)] OWNER TO role
     COMMENT ON {TABLE|VIEW|INDEX} name IS {'text' | NULL}
     COMMENT ON COLUMN relation.column IS {'text' | NULL}
 
@@ -66,7 +71,7 @@ _FLAGS = {"SUPERUSER": ("superuser", True), "NOSUPERUSER": ("superuser", False),
           "REPLICATION": ("replication", True), "NOREPLICATION": ("replication", False),
           "BYPASSRLS": ("bypassrls", True), "NOBYPASSRLS": ("bypassrls", False)}
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER",
-              "USAGE", "CREATE")
+              "USAGE", "CREATE", "EXECUTE")
 # Words that may not be role names (PostgreSQL's reserved role names and keywords).
 _RESERVED_ROLES = {"public", "none", "current_role", "current_user", "session_user"}
 
@@ -100,8 +105,11 @@ class RoleStatement:
 class GrantStatement:
     grant: bool                       # GRANT (True) or REVOKE
     privileges: list                  # ["SELECT", ...]; ["ALL"] for ALL [PRIVILEGES]
-    target: str                       # table | schema | all_tables
-    objects: list                     # table or schema names
+    # table | sequence | schema | function | routine | procedure | all_tables |
+    # all_sequences | all_functions | all_procedures (ALTER DEFAULT PRIVILEGES: tables,
+    # sequences, functions, schemas)
+    target: str
+    objects: list                     # names; a routine's (name, [arg text, ...] or None)
     grantees: list                    # role names; "" is PUBLIC
     grant_option: bool = False        # WITH GRANT OPTION / REVOKE GRANT OPTION FOR
     granted_by: str | None = None
@@ -168,14 +176,17 @@ class OwnedStatement:
 
 @dataclass
 class OwnerStatement:
-    relkind: str                      # table | view
+    relkind: str                      # table | view | sequence | function
     name: str
     role: str
     if_exists: bool = False
+    args: list | None = None          # a function's argument types as written (None: none)
+    routine: str = "function"         # function | routine | procedure, as the statement says
 
     @property
     def kind(self) -> str:
-        return "ALTER TABLE" if self.relkind == "table" else "ALTER VIEW"
+        return {"table": "ALTER TABLE", "view": "ALTER VIEW", "sequence": "ALTER SEQUENCE",
+                "function": "ALTER FUNCTION"}[self.relkind]
 
 
 @dataclass
@@ -317,6 +328,8 @@ def parse(sql: str):
         return _Parser(sql).set_role()
     if head == "ALTER" and second == "TYPE":
         return _Parser(sql).alter_type()
+    if head == "ALTER" and second in ("FUNCTION", "ROUTINE", "PROCEDURE"):
+        return _Parser(sql).routine_owner()      # None: another ALTER FUNCTION (sqlglot's)
     if head in ("CREATE", "ALTER", "DROP") and second == "DOMAIN":
         return _Parser(sql).domain_statement()
     if head == "COMMENT" and second == "ON":
@@ -755,19 +768,26 @@ class _Parser:
             raise self.fail(self.toks[save - 3])
         self.expect("ON")
         if self.accept("ALL"):
-            self.expect("TABLES")
+            kind = self.expect("TABLES", "SEQUENCES", "FUNCTIONS", "ROUTINES", "PROCEDURES")
             self.expect("IN")
             self.expect("SCHEMA")
-            target, objects = "all_tables", self.name_list(self.name)
+            target = {"TABLES": "all_tables", "SEQUENCES": "all_sequences",
+                      "PROCEDURES": "all_procedures"}.get(kind, "all_functions")
+            objects = self.name_list(self.name)
         elif self.accept("SCHEMA"):
             target, objects = "schema", self.name_list(self.name)
+        elif self.accept("SEQUENCE"):
+            target, objects = "sequence", self.name_list(self.qualified)
+        elif self.is_word("FUNCTION", "ROUTINE", "PROCEDURE"):
+            target = self.expect("FUNCTION", "ROUTINE", "PROCEDURE").lower()
+            objects = self.name_list(self.routine)
         else:
             tok = self.tok
-            if self.is_word("SEQUENCE", "FUNCTION", "DATABASE", "DOMAIN", "TYPE", "LANGUAGE",
-                            "TABLESPACE", "FOREIGN", "LARGE", "PROCEDURE", "ROUTINE"):
+            if self.is_word("DATABASE", "DOMAIN", "TYPE", "LANGUAGE", "TABLESPACE", "FOREIGN",
+                            "LARGE"):
                 raise errors.not_supported(f"GRANT ON {tok.text.upper()}",
-                                           hint="Privileges apply to tables, views and "
-                                                "schemas here.")
+                                           hint="Privileges apply to tables, views, "
+                                                "sequences, functions and schemas here.")
             self.accept("TABLE")
             target, objects = "table", self.name_list(self.qualified)
         self.expect("TO" if grant else "FROM")
@@ -820,10 +840,12 @@ class _Parser:
         self.expect("ON")
         target = self.expect("TABLES", "SCHEMAS", "SEQUENCES", "FUNCTIONS", "ROUTINES",
                              "TYPES")
-        if target not in ("TABLES", "SCHEMAS"):
-            raise errors.not_supported(f"ALTER DEFAULT PRIVILEGES ... ON {target}",
-                                       hint="Privileges apply to tables, views and schemas "
-                                            "here.")
+        if target == "TYPES":
+            raise errors.not_supported("ALTER DEFAULT PRIVILEGES ... ON TYPES",
+                                       hint="Types have no privileges here (every role may "
+                                            "use every type).")
+        if target == "ROUTINES":
+            target = "FUNCTIONS"
         self.expect("TO" if grant else "FROM")
         self.accept("GROUP")
         grantees = self.name_list(lambda: self.role_name(allow_public=True))
@@ -867,6 +889,36 @@ class _Parser:
                 out.append(word)
             if word == "ALL" or not self.punct(","):
                 return out
+
+    def routine(self) -> tuple:
+        """``name [( [[mode] [argname] argtype [, ...]] )]``: (the function's key, the
+        argument types as written, or None when no list was given). Which words of an
+        argument are a name and which its type is the executor's to settle (types are
+        known there): each argument is kept as its words."""
+        name = self.qualified()
+        if not self.punct("("):
+            return name, None
+        args: list = []
+        if self.punct(")"):
+            return name, args
+        while True:
+            start = self.tok
+            depth = 0
+            while not (depth == 0 and self.tok.kind == "punct" and self.tok.text in ",)"):
+                if self.tok.kind == "end":
+                    raise self.fail()
+                if self.tok.kind == "punct" and self.tok.text == "(":
+                    depth += 1
+                elif self.tok.kind == "punct" and self.tok.text == ")":
+                    depth -= 1
+                self.i += 1
+            if self.tok is start:
+                raise self.fail()
+            text = self.sql[start.pos - 1:self.tok.pos - 1].strip()
+            args.append(text)
+            if self.punct(")"):
+                return name, args
+            self.punct(",")
 
     def membership(self, grant: bool, option_for: str | None, start: int):
         roles = self.name_list(self.role_name)
@@ -921,6 +973,19 @@ class _Parser:
         role = self.role_name()
         self.end()
         return OwnerStatement(kind.lower(), name, role, if_exists)
+
+    def routine_owner(self) -> "OwnerStatement | None":
+        """ALTER {FUNCTION | ROUTINE | PROCEDURE} f[(args)] OWNER TO role (pg_dump writes
+        one per function); None for any other ALTER FUNCTION."""
+        self.expect("ALTER")
+        routine = self.expect("FUNCTION", "ROUTINE", "PROCEDURE").lower()
+        name, args = self.routine()
+        if not self.accept("OWNER"):
+            return None
+        self.expect("TO")
+        role = self.role_name()
+        self.end()
+        return OwnerStatement("function", name, role, args=args, routine=routine)
 
     # ---- COMMENT ON ----------------------------------------------------------------------
     def comment_statement(self) -> CommentStatement:

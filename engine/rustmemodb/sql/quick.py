@@ -401,4 +401,4 @@ def _create_table(toks: _Tokens, root) -> BoundStatement:
     plan = LogicalCreateTable(columns=[], name=table, schema=schema, if_not_exists=False)
     return BoundStatement("CREATE TABLE", plan=plan, cacheable=False,
                           privileges=(("schema", "public", "CREATE", None),),
-                          ddl_objects=(("create", table),))
+                          ddl_objects=(("create", table), ("routines",)))

@@ -10,9 +10,11 @@ change returns a new catalog; a published one is never mutated.
 
 An empty catalog (no roles: every database before its first CREATE ROLE) means
 "no access control": sessions act as an implicit superuser, as rustmemodb always
-did. Objects are keyed ``("table", name)`` (views too, as in pg_class) or
-``("schema", name)``; the grantee ``PUBLIC`` is the empty string, as PostgreSQL's
-aclitem writes it (``=r/alice``). Privilege letters are PostgreSQL's aclitem ones.
+did. Objects are keyed ``("table", name)`` (views and sequences too, as in pg_class),
+``("function", name)`` or ``("schema", name)``; the grantee ``PUBLIC`` is the empty
+string, as PostgreSQL's aclitem writes it (``=r/alice``). Privilege letters are
+PostgreSQL's aclitem ones. A function's default ACL gives PUBLIC EXECUTE, so its ACL,
+once written, is kept even when empty (everything revoked).
 
 Column privileges (``GRANT SELECT (a) ON t``: PostgreSQL's pg_attribute.attacl) are
 ``columns``, keyed ``(table, column)``: a column's ACL starts empty (it has no owner
@@ -30,14 +32,20 @@ EMBEDDED_USER = "rustmemodb"   # who an embedded session without a role is
 TABLE_PRIVS = ("INSERT", "SELECT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 COLUMN_PRIVS = ("INSERT", "SELECT", "UPDATE", "REFERENCES")
 SCHEMA_PRIVS = ("USAGE", "CREATE")
+# a sequence is a relation (its grants are keyed ("table", name), as pg_class holds it)
+# with only these; a function (keyed ("function", name)) has only EXECUTE
+SEQUENCE_PRIVS = ("SELECT", "UPDATE", "USAGE")
+FUNCTION_PRIVS = ("EXECUTE",)
 LETTER = {"INSERT": "a", "SELECT": "r", "UPDATE": "w", "DELETE": "d", "TRUNCATE": "D",
-          "REFERENCES": "x", "TRIGGER": "t", "USAGE": "U", "CREATE": "C"}
+          "REFERENCES": "x", "TRIGGER": "t", "EXECUTE": "X", "USAGE": "U", "CREATE": "C"}
 # aclitem order of letters, as PostgreSQL prints them
-ACL_ORDER = "arwdDxtUC"
+ACL_ORDER = "arwdDxtXUC"
 FIRST_OID = 16384
-# pg_default_acl's object types kept here: "r" new relations (tables, views), "n" new
-# schemas; each with the privileges of its kind and the words DROP ROLE's detail uses
-DEFAULT_TYPES = {"r": (TABLE_PRIVS, "relations"), "n": (SCHEMA_PRIVS, "schemas")}
+# pg_default_acl's object types kept here: "r" new relations (tables, views), "S" new
+# sequences, "f" new functions, "n" new schemas; each with the privileges of its kind
+# and the words DROP ROLE's detail uses
+DEFAULT_TYPES = {"r": (TABLE_PRIVS, "relations"), "S": (SEQUENCE_PRIVS, "sequences"),
+                 "f": (FUNCTION_PRIVS, "functions"), "n": (SCHEMA_PRIVS, "schemas")}
 
 
 @dataclass(frozen=True)
@@ -230,8 +238,10 @@ class AuthCatalog:
 
     def with_grants(self, kind: str, name: str, grants: tuple) -> "AuthCatalog":
         acl = dict(self.acl)
-        if grants:
-            acl[(kind, name)] = grants
+        if grants or kind == "function":
+            # a function's empty ACL is no default: that one gives PUBLIC EXECUTE (one
+            # made by the implicit superuser has no owner grant to keep the ACL non-empty)
+            acl[(kind, name)] = tuple(grants)
         else:
             acl.pop((kind, name), None)
         return replace(self, acl=acl)
@@ -453,7 +463,8 @@ def has_privilege(cat: AuthCatalog, role: str | None, kind: str, name: str, priv
             return True
         if kind == "schema" and name == "public" and priv == "USAGE" and not grant_option:
             return True
-        return False
+        # a function's default ACL gives EXECUTE to PUBLIC (PostgreSQL's acldefault)
+        return kind == "function" and priv == "EXECUTE" and not grant_option
     for g in cat.grants(kind, name):
         # the owner holds the grant options of what it still has
         if g.privilege == priv and (g.grantee in roles or g.grantee == PUBLIC) \
@@ -486,9 +497,10 @@ def is_owner(cat: AuthCatalog, role: str | None, kind: str, name: str) -> bool:
     return owner is not None and owner in cat.member_of(role)
 
 
-def default_acl(cat: AuthCatalog, kind: str, name: str) -> tuple:
+def default_acl(cat: AuthCatalog, kind: str, name: str, privs: tuple = TABLE_PRIVS) -> tuple:
     """The grants an object has before its first GRANT/REVOKE (PostgreSQL's NULL acl):
-    the owner's full rights; schema public also USAGE for PUBLIC."""
+    the owner's full rights (``privs``: a relation's, SEQUENCE_PRIVS for a sequence);
+    schema public also USAGE for PUBLIC, a function EXECUTE for PUBLIC first."""
     if kind == "schema":
         if name != "public":
             owner = cat.owner(kind, name)
@@ -498,16 +510,21 @@ def default_acl(cat: AuthCatalog, kind: str, name: str) -> tuple:
                 Grant(PSEUDO_SCHEMA_OWNER, "CREATE", False, PSEUDO_SCHEMA_OWNER),
                 Grant(PUBLIC, "USAGE", False, PSEUDO_SCHEMA_OWNER))
     owner = cat.owner(kind, name)
+    if kind == "function":
+        by = owner or EMBEDDED_USER
+        return (Grant(PUBLIC, "EXECUTE", False, by),) + \
+            ((Grant(owner, "EXECUTE", False, owner),) if owner is not None else ())
     if owner is None:
         return ()
-    return tuple(Grant(owner, p, False, owner) for p in TABLE_PRIVS)
+    return tuple(Grant(owner, p, False, owner) for p in privs)
 
 
 def hardwired_default(owner: str, objtype: str) -> tuple:
     """What an object of ``objtype`` owned by ``owner`` starts with when no default
-    privileges say otherwise: every right of its kind to the owner (PostgreSQL's
-    acldefault for relations and schemas)."""
-    return tuple(Grant(owner, p, False, owner) for p in DEFAULT_TYPES[objtype][0])
+    privileges say otherwise: every right of its kind to the owner, and EXECUTE to
+    PUBLIC first for a function (PostgreSQL's acldefault)."""
+    public = (Grant(PUBLIC, "EXECUTE", False, owner),) if objtype == "f" else ()
+    return public + tuple(Grant(owner, p, False, owner) for p in DEFAULT_TYPES[objtype][0])
 
 
 def initial_grants(cat: AuthCatalog, role: str, schema: str, objtype: str) -> tuple | None:

@@ -196,7 +196,7 @@ class Transaction:
 
     __slots__ = ("snapshot", "_working", "_ops", "_pending", "explicit", "failed",
                  "isolation", "statements", "queries", "fk_reads", "fk_removed", "drawn",
-                 "read_only", "claims", "__weakref__")
+                 "read_only", "claims", "marks", "reset_sequences", "__weakref__")
 
     def __init__(self, snapshot: Root, explicit: bool) -> None:
         self.snapshot = snapshot
@@ -220,6 +220,11 @@ class Transaction:
         # The Database's RowClaims (txn/row_claims.py) when registered as open, so
         # SKIP LOCKED and NOWAIT can see the other open transactions' claims.
         self.claims = None
+        # The Database's SequenceMarks (txn/sequence_marks.py) when registered: nextval()
+        # draws past every value handed out, as PostgreSQL's; and the sequences this
+        # transaction set itself (setval, RESTART, CREATE, DROP), drawn from its own value.
+        self.marks = None
+        self.reset_sequences: set | None = None
 
     # The working root and the ops, with any pending INSERTs applied first: whoever
     # reads either (the next statement, a commit, a catalog, a check) sees every row
@@ -474,17 +479,30 @@ class Transaction:
         self.ops.append(AuthOp(catalog))
 
     def next_values(self, name: str, n: int) -> range | list:
-        """Draw ``n`` values from a sequence (transactional, unlike PostgreSQL's): by its
-        INCREMENT within its bounds, 2200H past one unless it CYCLEs."""
+        """Draw ``n`` values from a sequence: by its INCREMENT within its bounds, 2200H
+        past one unless it CYCLEs; past every value any transaction of the database drew
+        (txn/sequence_marks.py), so two open transactions never get the same value."""
         last = self.working.sequences.get(name)
         if last is None:
             raise errors.sql_error("42P01", f'relation "{name}" does not exist')
         spec = self.working.seqdefs.get(name)
+        marks = self.marks
+        if (marks is None or not n or (spec is not None and spec.cycle)
+                or (self.reset_sequences is not None and name in self.reset_sequences)):
+            return self._draw(name, last, n, spec)
+        with marks.lock:
+            ascending = spec is None or spec.increment > 0
+            drawn = self._draw(name, marks.draw_from(name, last, ascending), n, spec)
+            if len(drawn):
+                marks.drew(name, drawn[-1])
+        return drawn
+
+    def _draw(self, name: str, last: int, n: int, spec) -> range | list:
         if spec is None or (spec.increment == 1 and spec.is_called
                             and spec.minvalue <= last + 1 and last + n <= spec.maxvalue):
             # counting up by 1 inside the bounds (every SERIAL): no per-value work
             if last + n <= 2 ** 63 - 1:
-                self.set_sequence(name, last + n)
+                self._drawn_to(name, last + n)
                 if n and self.drawn is not None:
                     self.drawn.pop(name, None)   # most recent last: lastval() reads the end
                     self.drawn[name] = last + n
@@ -493,7 +511,7 @@ class Transaction:
         drawn = sequence_defs.draws(spec, name, last, n)
         if not n:
             return drawn
-        self.set_sequence(name, drawn[-1])
+        self._drawn_to(name, drawn[-1])
         if not spec.is_called and name in self.working.seqdefs:
             self.set_sequence_def(name, replace_def(spec, is_called=True), catalog=False)
         self._note_drawn(name, n, drawn[-1])
@@ -532,12 +550,23 @@ class Transaction:
         self.ops.append(SequenceDefOp(name, spec))
 
     def set_sequence(self, name: str, value: int) -> None:
+        """Set a sequence's value (setval, CREATE, RESTART): draws of this transaction
+        start from it, and its commit makes every draw start from it again."""
+        if self.reset_sequences is None:
+            self.reset_sequences = set()
+        self.reset_sequences.add(name)
+        self._drawn_to(name, value)
+
+    def _drawn_to(self, name: str, value: int) -> None:
         seqs = dict(self.working.sequences)
         seqs[name] = value
         self.working = replace(self.working, sequences=seqs)
         self.ops.append(SequenceOp(name, value))
 
     def drop_sequence(self, name: str) -> None:
+        if self.reset_sequences is None:
+            self.reset_sequences = set()
+        self.reset_sequences.add(name)
         seqs = dict(self.working.sequences)
         seqs.pop(name, None)
         self.working = replace(self.working, sequences=seqs)

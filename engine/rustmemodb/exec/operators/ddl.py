@@ -369,7 +369,8 @@ def alter_sequence(node: LogicalAlterSequence, ctx) -> None:
         raise errors.not_supported("ALTER SEQUENCE ... SET SCHEMA")
     if "owner" in options:
         raise errors.not_supported("ALTER SEQUENCE ... OWNER TO",
-                                   hint="Sequences here belong to no role.")
+                                   hint="Write ALTER SEQUENCE s OWNER TO role as a "
+                                        "statement of its own.")
     if "logged" in options:
         return None         # every sequence is as durable as the tables
     if "rename" in options:

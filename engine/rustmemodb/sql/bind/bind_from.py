@@ -11,7 +11,8 @@ from sqlglot import exp
 
 from ... import errors, numeric_arrays, types
 from ...deep import deep
-from ...plan.expr import ColRef
+from ...plan.expr import ColRef, Const
+from ...storage.sequence_defs import definition
 from ...plan.logical import (LogicalArrowScan, LogicalJoin, LogicalNode, LogicalProject,
                              LogicalScan, LogicalValues, LogicalVirtualScan)
 from ..parse import parse_one, position_of
@@ -197,6 +198,8 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
         if alias_node is not None and alias_node.columns:   # FROM t AS x(a, b)
             return _aliased(plan, alias, item, parent)
         return plan, Scope(list(_table_columns(version.schema, alias)), parent=parent)
+    if name in stmt.root.sequences and not item.db:
+        return _sequence_row(stmt, item, name, alias, parent)
     view = stmt.root.views.get(name)
     if view is not None:
         refuse_sample(item, "views")
@@ -258,6 +261,24 @@ def _virtual_table(item: exp.Table):
     if vt is None:
         raise errors.undefined_table(f"{item.db}.{item.name}", position_of(item))
     return vt
+
+
+def _sequence_row(stmt, item, name: str, alias: str, parent):
+    """``SELECT * FROM s``: a sequence read as PostgreSQL's one-row relation (last_value,
+    log_cnt, is_called), which needs SELECT on it. ``last_value`` is the value the next
+    nextval() gives until the sequence is called, then the last one it gave; log_cnt
+    (PostgreSQL's WAL prefetch count) is 0, nothing being prefetched here."""
+    refuse_sample(item, "sequences")
+    stmt.note_read(name)
+    stmt.cacheable = False          # its state changes without a catalog change
+    spec = definition(stmt.root, name)
+    last = stmt.root.sequences[name]
+    value = last if spec.is_called else last + spec.increment
+    cols = [("last_value", types.INTEGER), ("log_cnt", types.INTEGER),
+            ("is_called", types.BOOLEAN)]
+    plan = LogicalValues(cols, [[Const(value, types.INTEGER), Const(0, types.INTEGER),
+                                 Const(spec.is_called, types.BOOLEAN)]])
+    return _aliased(plan, alias, item, parent)
 
 
 def _bind_virtual(stmt, item: exp.Table, vt, alias: str,

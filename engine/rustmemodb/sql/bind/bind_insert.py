@@ -235,7 +235,12 @@ def default_expr(stmt, schema, col: int) -> Expr:
     if sql is None:
         return Const(None, column.type)
     node = parse_one(f"SELECT {sql}").expressions[0]
+    uses = len(stmt.routine_uses)
     e = ExprBinder(stmt, Scope(), clause="DEFAULT").bind(node)
+    if column.identity is not None:
+        # an identity column draws from its sequence without the sequence's privileges
+        # (PostgreSQL 15); a SERIAL's nextval() default needs USAGE, as any nextval()
+        del stmt.routine_uses[uses:]
     return assign_to_column(stmt, e, schema, col)
 
 

@@ -32,6 +32,7 @@ from ...storage.namespaces import qualify, split
 from ...storage.root import relation_exists
 from ..parse import parse_one, position_of
 from .privilege_functions import (has_any_column_privilege, has_column_privilege,
+                                  has_function_privilege, has_sequence_privilege,
                                   has_database_privilege, has_schema_privilege,
                                   has_table_privilege, pg_has_role)
 
@@ -264,7 +265,9 @@ class SessionFunctions:
         if len(args) != 1:
             raise errors.undefined_function(f"function currval with {len(args)} arguments "
                                             "does not exist")
-        return CurrVal(self.sequence_arg(eb, args[0], "currval"))
+        name = self.sequence_arg(eb, args[0], "currval")
+        self.note_use("sequence", name, "USAGE|SELECT")
+        return CurrVal(name)
 
     def bind_function_lastval(self, eb, args, node):
         _constant_args(eb, args, "lastval", (0,))
@@ -272,6 +275,8 @@ class SessionFunctions:
         drawn = getattr(self.session, "sequence_values", None)
         if not drawn:
             raise errors.sql_error("55000", "lastval is not yet defined in this session")
+        if next(reversed(drawn)) in self.root.sequences:   # the sequence last drawn from
+            self.note_use("sequence", next(reversed(drawn)), "USAGE|SELECT")
         return Const(next(reversed(drawn.values())), types.INTEGER)
     bind_function_current_role = bind_function_current_user
 
@@ -280,6 +285,19 @@ class SessionFunctions:
         session, root = self.session, self.root
         return _privilege_call(eb, args, "has_table_privilege", (2, 3), lambda values:
                                has_table_privilege(session, root, values, relation_oid))
+
+    def bind_function_has_sequence_privilege(self, eb, args, node):
+        self.cacheable = False
+        session, root = self.session, self.root
+        return _privilege_call(eb, args, "has_sequence_privilege", (2, 3), lambda values:
+                               has_sequence_privilege(session, root, values, relation_oid))
+
+    def bind_function_has_function_privilege(self, eb, args, node):
+        self.cacheable = False
+        session, root, registry = self.session, self.root, self.functions
+        return _privilege_call(eb, args, "has_function_privilege", (2, 3), lambda values:
+                               has_function_privilege(session, root, values, function_oids,
+                                                      lambda n: n in registry.names()))
 
     def bind_function_has_column_privilege(self, eb, args, node):
         self.cacheable = False

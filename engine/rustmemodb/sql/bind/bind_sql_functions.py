@@ -160,6 +160,8 @@ def inline_call(binder, fn: FunctionDef, arg_nodes: list, node):
     call = exp.Cast(this=exp.Paren(this=inlined),
                     to=exp.DataType.build(fn.returns, dialect="postgres"))
     stmt.deps.append(("function", fn.name, fn))
+    if hasattr(stmt, "note_use"):      # the caller needs EXECUTE (auth/check.py)
+        stmt.note_use("function", fn.name, "EXECUTE")
     stmt.sql_function_depth = depth + 1
     try:
         return binder.bind(call)

@@ -67,6 +67,9 @@ class StatementBinder(SessionFunctions, QueryHooks, RangeHooks, CompositeHooks):
         # itself), and foreign keys' parent tables: the privileges the statement needs.
         self.reads: list = []
         self.references: list = []
+        # Sequences and functions used: ("sequence", name, "USAGE|UPDATE", view) (any
+        # of the privileges will do) and ("function", name, "EXECUTE", view).
+        self.routine_uses: list = []
         self.view_stack: list = []
         # What writing through updatable views needs of each view's owner on its base
         # relation: ("table", base, privilege, view) (sql/bind/view_dml.py).
@@ -78,6 +81,13 @@ class StatementBinder(SessionFunctions, QueryHooks, RangeHooks, CompositeHooks):
 
     def note_read(self, name: str) -> None:
         self.reads.append((name, self.view_stack[-1] if self.view_stack else None))
+
+    def note_use(self, kind: str, name: str, privileges: str) -> None:
+        """A sequence or function the statement uses, with the privileges that allow it
+        (``"USAGE|UPDATE"``: either). Checked for the caller even inside a view: PostgreSQL
+        checks a relation read through a view as its owner, but a function executed
+        (nextval too) as whoever runs it."""
+        self.routine_uses.append((kind, name, privileges, None))
 
     # ---- catalog access (records dependencies) -----------------------------------------
     def table(self, name: str, position: int | None = None):
@@ -198,8 +208,8 @@ class StatementBinder(SessionFunctions, QueryHooks, RangeHooks, CompositeHooks):
         bound.privileges = requirements(self, node, bound.kind, bound)
         bound.source = node
         refuse_matview_writes(self.root, bound.privileges)
-        if bound.ddl:
-            bound.ddl_objects = ddl_objects(node)
+        if bound.ddl or isinstance(node, (exp.Create, exp.Drop, exp.Alter)):
+            bound.ddl_objects = ddl_objects(node)     # sequences and functions too
         return bound
 
     def _bind_statement(self, node: exp.Expression) -> BoundStatement:
@@ -281,13 +291,16 @@ class StatementBinder(SessionFunctions, QueryHooks, RangeHooks, CompositeHooks):
         if len(arg_nodes) != 1:
             raise errors.undefined_function(f"function nextval with {len(arg_nodes)} "
                                             "arguments does not exist")
-        return NextVal(self.sequence_arg(binder, arg_nodes[0], "nextval"))
+        name = self.sequence_arg(binder, arg_nodes[0], "nextval")
+        self.note_use("sequence", name, "USAGE|UPDATE")
+        return NextVal(name)
 
     def bind_function_setval(self, binder, arg_nodes, node):
         if len(arg_nodes) not in (2, 3):
             raise errors.undefined_function(f"function setval with {len(arg_nodes)} "
                                             "arguments does not exist")
         name = self.sequence_arg(binder, arg_nodes[0], "setval")
+        self.note_use("sequence", name, "UPDATE")
         value = adapt(binder.bind(arg_nodes[1]), types.INTEGER)
         called = adapt(binder.bind(arg_nodes[2]), types.BOOLEAN) if len(arg_nodes) == 3 \
             else None

@@ -1,5 +1,6 @@
 """``has_table_privilege``, ``has_column_privilege``, ``has_any_column_privilege``,
-``has_schema_privilege`` and ``pg_has_role`` (SQL functions).
+``has_sequence_privilege``, ``has_function_privilege``, ``has_schema_privilege`` and
+``pg_has_role`` (SQL functions).
 
 Bound as constants of the statement, or answered row by row when an argument is a
 column (bind_session_functions.py calls these), from the roles catalog of the root
@@ -10,9 +11,10 @@ PostgreSQL's argument forms: ``(user, object, privilege)`` or
 """
 from __future__ import annotations
 
-from ... import errors
-from ...storage.roles import (COLUMN_PRIVS, SCHEMA_PRIVS, TABLE_PRIVS, has_column_privilege
-                              as _column_grant, has_privilege, sql_error_undefined_role)
+from ... import errors, types
+from ...storage.roles import (COLUMN_PRIVS, FUNCTION_PRIVS, SCHEMA_PRIVS, SEQUENCE_PRIVS,
+                              TABLE_PRIVS, has_column_privilege as _column_grant,
+                              has_privilege, sql_error_undefined_role)
 
 
 def effective_role(session) -> str | None:
@@ -92,12 +94,69 @@ def _relation(root, table, relation_oid) -> str | None:
     """The relation a text name or an oid names: 42P01 for an unknown name, None for an
     unknown oid (PostgreSQL's NULL)."""
     if isinstance(table, int):
-        return next((n for n in (*root.tables, *root.views) if relation_oid("r", n) == table),
-                    None)
+        return next((n for n in (*root.tables, *root.views, *root.sequences)
+                     if relation_oid("r", n) == table), None)
     name = table.split(".", 1)[1] if table.startswith("public.") else table
-    if name not in root.tables and name not in root.views:
+    if name not in root.tables and name not in root.views and name not in root.sequences:
         raise errors.sql_error("42P01", f'relation "{table}" does not exist')
     return name
+
+
+def has_sequence_privilege(session, root, values: list, relation_oid) -> bool | None:
+    """``has_sequence_privilege([user,] sequence, privilege)``: USAGE, SELECT, UPDATE;
+    42809 for a relation that is no sequence."""
+    args = _table_args(session, root, values, relation_oid)
+    if args is None:
+        return None
+    who, name, priv = args
+    if name not in root.sequences:
+        raise errors.sql_error("42809", f'"{name.rsplit(".", 1)[-1]}" is not a sequence')
+    return _holds(root, who, "table", name, _privs(priv, SEQUENCE_PRIVS))
+
+
+def has_function_privilege(session, root, values: list, function_oids,
+                           builtin) -> bool | None:
+    """``has_function_privilege([user,] 'f(argtypes)' or oid, 'EXECUTE')``: a SQL
+    function's ACL; a built-in function is PUBLIC's to execute (``builtin(name)``: whether
+    one is so named). An unknown oid is NULL, an unknown signature 42883."""
+    who, (fn, priv) = _who_and_rest(session, root, values)
+    if fn is None or priv is None:
+        return None
+    privs = _privs(priv, FUNCTION_PRIVS)
+    if isinstance(fn, int):
+        name = next((n for n, oid in function_oids(root).items() if oid == fn), None)
+        if name is None:
+            return None
+    else:
+        name = _function_named(root, fn, builtin)
+        if name is None:        # a built-in: EXECUTE for PUBLIC, no grant option
+            return not any(option for _p, option in privs) or who is None or (
+                who != "" and root.auth.is_superuser(who)) or not root.auth.active
+    if who == "" and ("function", name) not in root.auth.acl:
+        return not any(option for _p, option in privs)     # PUBLIC's default EXECUTE
+    return _holds(root, who, "function", name, privs)
+
+
+def _function_named(root, text: str, builtin) -> str | None:
+    """The SQL function ``text`` (``f(text)``) names, None for a built-in one; 22P02
+    without an argument list, 42883 for no such function."""
+    head, paren, rest = text.partition("(")
+    if not paren or not rest.rstrip().endswith(")"):
+        raise errors.sql_error("22P02", "expected a left parenthesis")
+    name = head.strip().lower()
+    name = name.split(".", 1)[1] if name.startswith("public.") else name
+    inner = rest.rstrip()[:-1].strip()
+    try:
+        wanted = [types.normalize_type_name(a.strip()) for a in inner.split(",")] \
+            if inner else []
+    except errors.Error:
+        raise errors.sql_error("42883", f'function "{text}" does not exist') from None
+    fn = root.functions.get(name)
+    if fn is not None and [t for _n, t in fn.params] == wanted:
+        return name
+    if fn is None and builtin(name):
+        return None
+    raise errors.sql_error("42883", f'function "{text}" does not exist')
 
 
 def has_column_privilege(session, root, values: list, columns_of,

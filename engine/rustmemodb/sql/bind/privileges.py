@@ -17,7 +17,13 @@ A requirement is ``(what, name, privilege, view)``:
   it is checked with the rights of the view's owner, not the caller;
 * ``("schema", "public", "CREATE", None)``: CREATE TABLE / VIEW (PostgreSQL 15 no
   longer lets PUBLIC create in schema public);
-* ``("owner", t, None, None)``: ALTER/DROP TABLE, CREATE/DROP INDEX;
+* ``("owner", t, None, None)``: ALTER/DROP TABLE, CREATE INDEX, DROP/ALTER SEQUENCE
+  (DROP INDEX: ``("owner", t, "index i", None)``, named so in the error; DROP FUNCTION
+  and CREATE OR REPLACE FUNCTION: ``("owner", f, "function f", "function")``);
+* ``("sequence", s, "USAGE|UPDATE", None)``: nextval and a SERIAL default (any of the
+  privileges will do; currval/lastval USAGE or SELECT, setval UPDATE);
+  ``("function", f, "EXECUTE", None)``: a SQL function called; both for the caller, in
+  a view too (PostgreSQL runs a view's functions as the caller);
 * ``("superuser", "read"|"write", None, None)``: server files (read_csv, COPY).
 """
 from __future__ import annotations
@@ -29,6 +35,13 @@ from ...plan.logical import LogicalCopyTo, LogicalFileScan, LogicalNode
 from ...plan.walk import init_fields
 from ...storage.namespaces import schema_of
 from ...storage.root import owner_of_index
+from ..parse_sequence import options_of
+
+
+# Statements that store expressions without running them: the sequences and functions
+# those use are checked when they run (a view's query, a column's DEFAULT, a body)
+_DEFINES = frozenset({"CREATE VIEW", "CREATE FUNCTION", "CREATE TABLE", "ALTER TABLE",
+                      "ALTER VIEW"})
 
 
 def requirements(binder, node, kind: str, bound=None) -> tuple:
@@ -40,6 +53,8 @@ def requirements(binder, node, kind: str, bound=None) -> tuple:
     if kind != "CREATE VIEW":      # a view's reads are checked when it is used
         out.extend(("table", name, "SELECT", via) for name, via in binder.reads)
     out.extend(("table", name, "REFERENCES", None) for name in binder.references)
+    if kind not in _DEFINES:        # a definition's functions run when it is used
+        out.extend(getattr(binder, "routine_uses", ()))
     out.extend(getattr(binder, "view_writes", ()))
     for target in (node, *data_modifying_ctes(node)):
         _target_requirements(binder, target, out)
@@ -111,27 +126,63 @@ def _target_requirements(binder, node, out: list) -> None:
             schema = "public" if k in ("FUNCTION", "TYPE") else \
                 schema_of(_table_name(node.this), binder.root.auth.schemas)
             out.append(("schema", schema, "CREATE", None))
+            udf = node.this
+            if k == "FUNCTION" and node.args.get("replace") and \
+                    isinstance(udf, exp.UserDefinedFunction) and \
+                    udf.this.name.lower() in binder.root.functions:   # OR REPLACE: its owner
+                out.append(_function_owner(binder.root, udf.this.name.lower()))
         elif k == "INDEX":
             table = node.this.args.get("table") if isinstance(node.this, exp.Index) else None
             if table is not None:
                 out.append(("owner", table.name, None, None))
     elif isinstance(node, exp.Drop):
         k = (node.args.get("kind") or "").upper()
+        root = binder.root
         for t in node.args.get("tables") or ([node.this] if node.this is not None else []):
-            if k in ("TABLE", "VIEW"):
+            # the name resolved first (a session's own temporary table is already its
+            # stored name here, sql/temp_tables.py): only an existing relation of the kind
+            # named needs its owner; for another, the statement's own NOTICE (IF EXISTS),
+            # 42P01 or 42809 comes first, as in PostgreSQL
+            # (a materialized view is kept with the tables)
+            kept = root.tables if k == "TABLE" or node.args.get("materialized") else \
+                root.views if k == "VIEW" else ()
+            if t.name in kept:
                 out.append(("owner", t.name, None, None))
-            elif k in ("SEQUENCE", "FUNCTION", "TYPE"):   # no owner here: creators may drop
+            elif k == "SEQUENCE" and t.name in root.sequences:
+                out.append(_sequence_owner(root, t.name))
+            elif k == "FUNCTION":
+                name = (t.this.name if isinstance(t, exp.UserDefinedFunction) else t.name)
+                if name.lower() in root.functions:
+                    out.append(_function_owner(root, name.lower()))
+            elif k == "TYPE":   # no owner here: creators may drop
                 out.append(("schema", "public", "CREATE", None))
             elif k == "INDEX":
                 found = owner_of_index(binder.root, t.name)
-                if found is not None:
-                    out.append(("owner", found[0], None, None))
+                if found is not None:     # its table's owner; the message names the index
+                    out.append(("owner", found[0], f"index {t.name}", None))
     elif isinstance(node, exp.Alter) and (node.args.get("kind") or "").upper() == "SEQUENCE":
-        out.append(("schema", "public", "CREATE", None))    # sequences have no owner here
+        if _table_name(node.this) in binder.root.sequences:
+            out.append(_sequence_owner(binder.root, _table_name(node.this)))
     elif isinstance(node, exp.Alter):
         out.append(("owner", _table_name(node.this), None, None))
     elif isinstance(node, exp.Refresh):     # REFRESH MATERIALIZED VIEW: its owner
         out.append(("owner", _table_name(node.this), None, None))
+
+
+def _sequence_owner(root, name: str) -> tuple:
+    """What DROP / ALTER SEQUENCE needs: its owner; CREATE on schema public for a sequence
+    made before sequences had owners (by a role, in an older database)."""
+    if root.auth.owner("table", name) is not None:
+        return ("owner", name, None, None)
+    return ("schema", "public", "CREATE", None)
+
+
+def _function_owner(root, name: str) -> tuple:
+    """What DROP FUNCTION and CREATE OR REPLACE of an existing one need: its owner
+    (CREATE on schema public for one made before functions had owners)."""
+    if root.auth.owner("function", name) is not None:
+        return ("owner", name, f"function {name}", "function")
+    return ("schema", "public", "CREATE", None)
 
 
 def _file_access(plan) -> list:
@@ -159,15 +210,32 @@ def _file_access(plan) -> list:
     return [("superuser", what, None, None) for what in sorted(found)]
 
 
+# Statements that may make or drop sequences and functions: the roles catalog then
+# compares the roots before and after (auth/check.py ``after_ddl``), which also catches
+# the sequences a SERIAL or identity column makes and the ones its table takes along.
+_ROUTINES = ("routines",)
+
+
 def ddl_objects(node) -> tuple:
     """What a DDL statement does to named objects, for owners and grants to follow:
     ``("create", name)``, ``("drop", name)``, ``("rename", old, new)``,
-    ``("drop_column", table, column)``, ``("rename_column", table, old, new)``."""
-    if isinstance(node, exp.Create) and (node.args.get("kind") or "").upper() in ("TABLE",
-                                                                               "VIEW"):
-        return (("create", _table_name(node.this)),)
-    if isinstance(node, exp.Drop) and (node.args.get("kind") or "").upper() in ("TABLE", "VIEW"):
-        return tuple(("drop", t.name) for t in node.args.get("tables") or [node.this])
+    ``("drop_column", table, column)``, ``("rename_column", table, old, new)``, and
+    ``("routines",)`` when sequences or functions may come or go."""
+    kind = (node.args.get("kind") or "").upper() if isinstance(node, (exp.Create, exp.Drop,
+                                                                      exp.Alter)) else ""
+    if isinstance(node, exp.Create) and kind in ("TABLE", "VIEW"):
+        return (("create", _table_name(node.this)), _ROUTINES)
+    if isinstance(node, (exp.Create, exp.Drop)) and kind in ("SEQUENCE", "FUNCTION"):
+        return (_ROUTINES,)
+    if isinstance(node, exp.Drop) and kind in ("TABLE", "VIEW"):
+        return tuple(("drop", t.name) for t in node.args.get("tables") or [node.this]) + \
+            (_ROUTINES,)
+    if isinstance(node, exp.Alter) and kind == "SEQUENCE":
+        new = options_of(node).get("rename")
+        if new is None:
+            return ()
+        old = _table_name(node.this)
+        return (("rename", old, old.rsplit(".", 1)[0] + "." + new if "." in old else new),)
     if isinstance(node, exp.Alter):
         table = _table_name(node.this)
         out = []
@@ -181,7 +249,7 @@ def ddl_objects(node) -> tuple:
                     == "COLUMN":
                 out.extend(("drop_column", table, c.name)
                            for c in action.args.get("tables") or [action.this] if c is not None)
-        return tuple(out)
+        return tuple(out) + (_ROUTINES,)     # ADD COLUMN serial, DROP COLUMN of one
     return ()
 
 
