@@ -11,10 +11,10 @@ the same clients drive both, one after the other, in one run:
                             4 threads in one Python process: client-bound for both)
     TPC-B, transactions     pgbench's own script (BEGIN, three point UPDATEs, a point
                             SELECT, an INSERT, END) -M prepared, 4 clients on the
-                            scale-1 tables; a transaction that loses a write-write
-                            conflict (40001: one hot branch row) is retried
-                            (--max-tries): PostgreSQL's writers wait for row locks
-                            instead. No target: what explicit transactions cost.
+                            scale-1 tables, both servers' default READ COMMITTED:
+                            every transaction updates the one branch row; ours re-runs
+                            the one that loses the race, PostgreSQL's writers wait for
+                            the row lock. No target: what explicit transactions cost.
 
 Both servers are up at once and every case runs in alternating rounds (see ``run``):
 on a shared machine the load and the disk's fsync latency drift, and a comparison of
@@ -234,7 +234,7 @@ def _cases(port: int, user: str, db: str, seconds: int, script: str, pid: int | 
         return measured("-M", "prepared", "-f", script, "-D", f"rows={MIX_ROWS}")
 
     def tpcb():
-        return measured("-M", "prepared", "--max-tries=1000")
+        return measured("-M", "prepared")
 
     def loadtest():
         from rustmemodb.cli import loadtest as lt

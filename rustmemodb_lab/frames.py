@@ -10,7 +10,7 @@ variable as the user wrote it.
 
 What is added here: ``uint64`` columns, whose values the check has found to
 fit, are cast to int64 (lossless), which is how the engine's INTEGER stores
-them, so ``--persist`` creates INTEGER columns.
+them, so ``--persist`` creates BIGINT columns.
 """
 
 from __future__ import annotations

@@ -67,12 +67,22 @@ def of_int(value: int, length: int) -> str:
 def to_int(bits: str) -> int:
     """bit -> integer (bigint here): the bits as a two's complement of their length, up
     to 64 (22003 past it, as PostgreSQL's bittoint8)."""
-    if len(bits) > 64:
-        raise errors.sql_error("22003", "bigint out of range")
+    return _twos_complement(bits, 64, "bigint")
+
+
+def to_int4(bits: str) -> int:
+    """bit -> integer (PostgreSQL's bittoint4): the bits as a two's complement of their
+    length, up to 32 (22003 past it); ``B'1' || 31 zeros`` is -2147483648."""
+    return _twos_complement(bits, 32, "integer")
+
+
+def _twos_complement(bits: str, width: int, type_name: str) -> int:
+    if len(bits) > width:
+        raise errors.sql_error("22003", f"{type_name} out of range")
     if not bits:
         return 0
     value = int(bits, 2)
-    return value - (1 << 64) if len(bits) == 64 and bits[0] == "1" else value
+    return value - (1 << width) if len(bits) == width and bits[0] == "1" else value
 
 
 def bitwise(a: str, b: str, op: str) -> str:

@@ -147,14 +147,24 @@ class Database:
         return pending[-1][1] if pending else self.root
 
     # ---- transactions -----------------------------------------------------------------
-    def begin(self, explicit: bool = False) -> Transaction:
+    def begin(self, explicit: bool = False, after_pending: bool = False) -> Transaction:
+        """A new transaction on the newest published root. An autocommit one whose
+        durability wait is deferred starts after the commits still waiting for their
+        fsync (``_after_pending``), and so does one ``after_pending`` (a READ COMMITTED
+        transaction re-run at its COMMIT, whose statements' results are not told
+        again): deferred or not, its commit is then acknowledged only once those are
+        durable (a commit's fsync covers every record logged before it), and it cannot
+        lose to them over and over while they wait to be published."""
         # Under the lock, so no commit can slip between taking the snapshot and
         # registering as active (it would then not be logged for us).
         with self._commit_lock:
             root = self.root
             deferred = self._deferral.commits
-            if deferred is not None and not explicit and self._pending:
-                root = self._after_pending(deferred, root)
+            if self._pending and (after_pending or (deferred is not None and not explicit)):
+                if deferred is not None:
+                    root = self._after_pending(deferred, root)
+                elif self._pending[-1][1].catalog_version == root.catalog_version:
+                    root = self._pending[-1][1]
             txn = Transaction(root, explicit)
             txn.claims = self.claims
             txn.marks = self.sequence_marks

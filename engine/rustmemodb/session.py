@@ -78,6 +78,15 @@ class Session:
         self._lookups: dict = {}          # lookup: table -> (schema, index, key type, columns, names)
         self.settings: dict[str, str] = {}
         self.settings_changed = False   # since the wire server last reported them
+        # default_transaction_isolation when no SET, role or startup packet chose one
+        # (what RESET returns to): the engine's REPEATABLE READ; the wire server's
+        # sessions get PostgreSQL's READ COMMITTED (server/__init__.py).
+        self.boot_isolation = isolation.DEFAULT
+        # True while an event loop runs this session's statement (the wire server's point
+        # statements): a write-write race is re-run at once, never after a backoff sleep
+        # (the loop serves every other client meanwhile; no other loop-run commit can
+        # slip in between the re-run and its commit).
+        self.on_loop = False
         self.prepared: dict[str, tuple] = {}    # SQL PREPARE: name -> (text, declared types)
         # Interrupt flag, statement_timeout and max_statement_memory (statement_limits.py).
         self.cancel_event = _limits.StatementLimits()
@@ -745,7 +754,7 @@ class Session:
         statements = txn.statements
         if statements is not None and (len(txn.ops) != ops_before
                                        or prepared.bound.kind != "SELECT"):
-            statements.append((prepared, job))
+            statements.append((prepared, job, _seen(result)))
         return result
 
     def _attempt(self, txn, run, values: list, analyze: dict | None,
@@ -772,7 +781,8 @@ class Session:
         run's result, so this is as if the statement had started later."""
         db = self.db
         for attempt in range(1, isolation.ATTEMPTS):
-            isolation.backoff(attempt)
+            if not self.on_loop:
+                isolation.backoff(attempt)
             if self.cancel_event.is_set():
                 raise errors.sql_error("57014", "canceling statement due to user request")
             root = db.root
@@ -864,10 +874,10 @@ class Session:
             return self.txn, False
         return self._begin(), True
 
-    def _begin(self, explicit: bool = False):
+    def _begin(self, explicit: bool = False, after_pending: bool = False):
         """A transaction of this session: the sequence values it draws are remembered
         for currval() and lastval() (``sequence_values``)."""
-        txn = self.db.begin(explicit)
+        txn = self.db.begin(explicit, after_pending)
         txn.drawn = self.sequence_values
         return txn
 
@@ -899,7 +909,7 @@ class Session:
     # ---- READ COMMITTED ---------------------------------------------------------------
     @property
     def default_isolation(self) -> str:
-        return self.settings.get("default_transaction_isolation", isolation.DEFAULT)
+        return self.settings.get("default_transaction_isolation", self.boot_isolation)
 
     def _newest_snapshot(self, sql: str, prepared: Prepared,
                          lifted: list) -> tuple[Prepared, list]:
@@ -918,25 +928,35 @@ class Session:
             return self._prepare(sql), []    # literals as written: nothing lifted
         return prepared, lifted
 
-    def _replay(self, old):
+    def _replay(self, old, at_commit: bool = False):
         """The statements of READ COMMITTED transaction ``old`` run again, in order, in a
-        new transaction on the newest committed root; savepoint marks follow."""
+        new transaction on the newest committed root; savepoint marks follow. At COMMIT
+        (``at_commit``) the root may be one still waiting for its fsync (a commit on the
+        wire server's loop: ``Database.begin``): nothing the re-run reads is told before
+        that commit is durable, and the re-run's own commit waits for it."""
         db = self.db
         db.end(old)
-        new = self._begin(explicit=True)
+        new = self._begin(explicit=True, after_pending=at_commit)
         self._set_level(new, old.isolation)
         new.queries = old.queries
         wanted = {mark[2] for _, mark in self.savepoints}
         marks = {}
         try:
-            for k, (prepared, job) in enumerate(old.statements):
+            for k, (prepared, job, seen) in enumerate(old.statements):
                 if k in wanted:
                     marks[k] = new.savepoint()
                 if not prepared.valid_for(new.working, db.functions):
                     prepared = self._bind(prepared.placeholders, new.working)
                 values, run = job(prepared)
-                self._attempt(new, run, values, None, False)
-                new.statements.append((prepared, job))
+                again = _seen(self._attempt(new, run, values, None, False))
+                if not _same(seen, again):
+                    raise errors.SerializationFailure(
+                        "could not serialize access due to concurrent update",
+                        detail="A statement of this READ COMMITTED transaction, run again "
+                               "on the newest data after a concurrent commit, returned "
+                               "other rows or another row count than it returned before.",
+                        hint="Retry the transaction.")
+                new.statements.append((prepared, job, seen))
         except BaseException:
             db.end(new)
             raise
@@ -953,8 +973,9 @@ class Session:
             except errors.SerializationFailure:
                 if attempt == isolation.ATTEMPTS:
                     raise
-            isolation.backoff(attempt)
-            txn = self._replay(txn)
+            if not self.on_loop:
+                isolation.backoff(attempt)
+            txn = self._replay(txn, at_commit=True)
 
     def set_isolation(self, text: str) -> bool:
         """SET [SESSION CHARACTERISTICS AS] TRANSACTION ISOLATION LEVEL ..., SET
@@ -1343,6 +1364,29 @@ def _constraints():
 def _limits_error(exc: BaseException) -> errors.Error:
     from .api.guard import as_db_error
     return as_db_error(exc)
+
+
+def _seen(result) -> tuple:
+    """What a statement of a READ COMMITTED transaction told its client: its row count
+    and the rows it returned (RETURNING, SELECT ... FOR UPDATE), kept as they are (an
+    Arrow table is immutable; row lists are copied): compared only if the transaction
+    is re-run (``_same``). A re-run (``Session._replay``) commits only if every
+    statement tells the same again: else what commits would differ from what the client
+    was told (a re-drawn serial id, a counter's new value), and it fails with 40001."""
+    rows = result.table if result.table is not None else result.rows
+    return (result.rowcount, list(rows) if isinstance(rows, list) else rows)
+
+
+def _same(seen: tuple, again: tuple) -> bool:
+    """Whether a re-run statement told what it told the first time (``_seen``)."""
+    (count, rows), (count_again, rows_again) = seen, again
+    if count != count_again or (rows is None) != (rows_again is None):
+        return False
+    return rows is None or _row_list(rows) == _row_list(rows_again)
+
+
+def _row_list(rows) -> list:
+    return rows if isinstance(rows, list) else rows.to_pylist()
 
 
 def _aborted() -> errors.Error:

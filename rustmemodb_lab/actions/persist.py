@@ -96,7 +96,7 @@ def sql_type(f: pa.Field) -> str:
         t = t.value_type
     checks = [
         (pa.types.is_boolean, "BOOLEAN"),
-        (pa.types.is_integer, "INTEGER"),
+        (pa.types.is_integer, "BIGINT"),      # int64 (an int column would be int4)
         (pa.types.is_floating, "FLOAT"),
         (lambda x: pa.types.is_string(x) or pa.types.is_large_string(x), "TEXT"),
         (pa.types.is_timestamp, "TIMESTAMP"),

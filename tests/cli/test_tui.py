@@ -248,7 +248,7 @@ def test_d_dt_timing_and_expanded():
         await run_sql(app, pilot, "\\dt")
         assert grid_rows(app) == [["t", "1"]]
         await run_sql(app, pilot, "\\d t")
-        assert grid_rows(app) == [["id", "bigint"], ["v", "text"]]
+        assert grid_rows(app) == [["id", "integer"], ["v", "text"]]
         await run_sql(app, pilot, "\\timing")
         assert "Timing is on." in message(app)
         await run_sql(app, pilot, "SELECT * FROM t")

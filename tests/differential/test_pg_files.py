@@ -40,7 +40,7 @@ INTS = st.one_of(st.none(), st.integers(-10**12, 10**12))
 FLOATS = st.one_of(st.none(), st.sampled_from([-1.5, 0.0, 0.1, 2.5, 1e20, -3.25e-7]))
 ROWS = st.lists(st.tuples(st.integers(0, 10**6), TEXTS, INTS, FLOATS), max_size=10,
                 unique_by=lambda r: r[0])
-COLUMNS = "(id INTEGER, s TEXT, n INTEGER, f FLOAT)"
+COLUMNS = "(id BIGINT, s TEXT, n BIGINT, f FLOAT)"
 PG_COLUMNS = '(id BIGINT, s TEXT COLLATE "C", n BIGINT, f DOUBLE PRECISION)'
 FORMATS = ["(FORMAT csv, HEADER)", "(FORMAT text)", "(FORMAT csv, DELIMITER ';')"]
 
@@ -124,7 +124,7 @@ def test_copy_from_reads_what_postgres_writes(pg, shared_dir, rows, fmt):
     assert rows_equal(ours, theirs, False), f"{fmt}\nours: {ours}\nPostgreSQL: {theirs}"
     if fmt == "(FORMAT csv, HEADER)":
         read = conn.execute(f"SELECT id, s, n, f FROM read_csv('{path}', columns = "
-                            "ARRAY['id INTEGER', 's TEXT', 'n INTEGER', 'f FLOAT'])").fetchall()
+                            "ARRAY['id BIGINT', 's TEXT', 'n BIGINT', 'f FLOAT'])").fetchall()
         assert rows_equal(read, theirs, False), f"read_csv\nours: {read}\nPostgreSQL: {theirs}"
 
 

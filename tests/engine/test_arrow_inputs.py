@@ -20,7 +20,7 @@ from rustmemodb.api.arrow_io import to_arrow_table
 @pytest.fixture()
 def conn():
     c = rustmemodb.connect()
-    c.execute("CREATE TABLE t (a INTEGER)")
+    c.execute("CREATE TABLE t (a BIGINT)")     # the engine's int64 bounds
     return c
 
 

@@ -16,11 +16,7 @@ from rustmemodb.sql.bind.column_uses import Unknown, column_uses
 from rustmemodb.sql.parse import parse_one
 from rustmemodb.storage import roles
 
-
-def _sqlstate(fn, *args):
-    with pytest.raises(rustmemodb.Error) as info:
-        fn(*args)
-    return info.value.sqlstate
+from .raised import sqlstate as _sqlstate
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ def _rows(conn, sql):
 def test_describe_a_table(conn):
     names, rows = _rows(conn, "DESCRIBE t")
     assert names == ["column_name", "column_type", "null", "key", "default", "extra"]
-    assert rows == [("a", "bigint", "NO", "PRI", None, None),
+    assert rows == [("a", "integer", "NO", "PRI", None, None),
                     ("b", "text", "NO", None, "'q'", None),
                     ("x", "double precision", "YES", None, None, None),
                     ("d", "date", "YES", None, None, None),
@@ -58,7 +58,7 @@ def test_summarize_profiles_every_column(conn):
                      "q25", "q50", "q75", "count", "null_percentage"]
     by = {r[0]: r for r in rows}
     assert [r[0] for r in rows] == ["a", "b", "x", "d", "n", "v"]
-    assert by["a"] == ("a", "bigint", "1", "4", 4, "2.5", by["a"][6], "1.75", "2.5", "3.25", 4,
+    assert by["a"] == ("a", "integer", "1", "4", 4, "2.5", by["a"][6], "1.75", "2.5", "3.25", 4,
                        0.0)
     assert float(by["a"][6]) == pytest.approx(1.2909944487358056)
     assert by["x"][2:5] == ("1.5", "4", 3) and by["x"][11] == 25.0

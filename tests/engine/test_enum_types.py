@@ -116,7 +116,7 @@ def test_columns_added_or_retyped_to_an_enum():
     assert _state(c, lambda c: c.execute("UPDATE notes SET extra = 'x'")) == "22P02"
     assert c.execute("SELECT data_type, udt_schema, udt_name FROM information_schema.columns "
                      "WHERE table_name = 'notes' ORDER BY ordinal_position").fetchall() == \
-        [("bigint", "pg_catalog", "int8"), ("USER-DEFINED", "public", "mood"),
+        [("integer", "pg_catalog", "int4"), ("USER-DEFINED", "public", "mood"),
          ("USER-DEFINED", "public", "mood")]
 
 

@@ -20,7 +20,7 @@ from rustmemodb.sql import limits as sql_limits
 @pytest.fixture
 def conn():
     c = rustmemodb.connect()
-    c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, s TEXT, v FLOAT)")
+    c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a BIGINT, s TEXT, v FLOAT)")
     c.execute("INSERT INTO t VALUES (1, 0, 'x', 1.0), (2, 5, '7', CAST('NaN' AS FLOAT)), (3, NULL, NULL, NULL), "
               "(4, -2, '12', 3.0)")
     return c

@@ -13,7 +13,7 @@ from rustmemodb.branch.diff import diff
 @pytest.fixture
 def conn():
     c = rustmemodb.connect()
-    c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, big INTEGER, flag BOOLEAN, f FLOAT, s TEXT)")
+    c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, big BIGINT, flag BOOLEAN, f FLOAT, s TEXT)")
     c.execute("INSERT INTO t VALUES (1, 9007199254740993, true, 1.5, 'a'), "
               "(2, NULL, NULL, NULL, NULL), (3, -9223372036854775808, false, 2.5, 'c')")
     return c

@@ -19,11 +19,7 @@ import rustmemodb
 from rustmemodb.auth import verifier
 from rustmemodb.sql import parse_roles
 
-
-def _sqlstate(fn, *args):
-    with pytest.raises(rustmemodb.Error) as info:
-        fn(*args)
-    return info.value.sqlstate
+from .raised import sqlstate as _sqlstate
 
 
 @pytest.fixture

@@ -81,7 +81,7 @@ def test_a_scalar_subquery_of_several_rows_is_still_21000():
 
 def test_an_int64_overflow_is_still_an_error():
     c = rustmemodb.connect()
-    c.execute("CREATE TABLE o (x INTEGER)")
+    c.execute("CREATE TABLE o (x BIGINT)")
     c.executemany("INSERT INTO o VALUES (?)", [(2**62,), (2**62,)])
     with pytest.raises(rustmemodb.Error) as exc:
         c.execute("SELECT sum(x) FROM o").fetchall()

@@ -15,11 +15,7 @@ import rustmemodb
 from rustmemodb.sql import parse_roles
 from rustmemodb.storage import roles
 
-
-def _sqlstate(fn, *args):
-    with pytest.raises(rustmemodb.Error) as info:
-        fn(*args)
-    return info.value.sqlstate
+from .raised import sqlstate as _sqlstate
 
 
 @pytest.fixture

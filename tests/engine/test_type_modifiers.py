@@ -84,7 +84,7 @@ def test_the_modifier_survives_a_restart(tmp_path):
 
 
 @pytest.mark.parametrize("typmod", [("varchar", 0), ("numeric", 0, 1), ("numeric", 5),
-                                    ("varchar", True), ("char", 3), "varchar(3)", ("int4",),
+                                    ("varchar", True), ("char", 3), "varchar(3)", ("int8",),
                                     ("int2", 16), ("float4", None)])
 def test_a_damaged_modifier_on_disk_is_refused(typmod):
     schema = TableSchema("t", (Column("a", "TEXT", typmod=("varchar", 3)),), (), (), ())

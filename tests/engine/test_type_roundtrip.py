@@ -19,7 +19,8 @@ import rustmemodb
 from rustmemodb import types
 
 VALUES = {
-    "INTEGER": [0, -7, 2 ** 62],
+    "INTEGER": [0, -7, 2 ** 31 - 1],        # int4: stored as int64, 32 bits checked
+    "BIGINT": [0, -7, 2 ** 62],
     "FLOAT": [0.5, -1e300, 3.0],
     "TEXT": ["", "héllo", "a'b"],
     "BOOLEAN": [True, False, True],

@@ -14,11 +14,12 @@ import pytest
 import rustmemodb
 from rustmemodb.durability.open import DurableDatabase
 
+from .raised import raised
+
 
 def _sqlstate(fn, *args):
-    with pytest.raises(rustmemodb.Error) as info:
-        fn(*args)
-    return info.value.sqlstate, str(info.value)
+    error = raised(fn, *args)
+    return error.sqlstate, str(error)
 
 
 @pytest.fixture

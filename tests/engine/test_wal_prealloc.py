@@ -12,8 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
-import warnings
 
 import pytest
 import rustmemodb
@@ -29,20 +27,10 @@ from rustmemodb.durability.wal import (
     scan_segment,
 )
 
-
-def _open(path, **options):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")          # a clean end warns about nothing
-        return rustmemodb.Database.open(path, **options)
+from .log_files import committer_writes_fail, newest_segment, open_clean, rows
 
 
-def _newest(path):
-    first, seg = list_segments(path / "wal")[-1]
-    return first, seg
 
-
-def _rows(db) -> list:
-    return sorted(db.connect().execute("SELECT x FROM t").fetchall())
 
 
 @pytest.fixture
@@ -59,41 +47,41 @@ def test_grown_size_is_whole_extents_doubling_up_to_the_cap():
 
 @pytest.mark.parametrize("durability", ["sync", "async"])
 def test_a_crash_leaves_a_zero_tail_read_as_the_clean_end(path, durability):
-    db = _open(path, durability=durability)
+    db = open_clean(path, durability=durability)
     conn = db.connect()
     conn.execute("CREATE TABLE t (x INTEGER)")
     for i in range(20):
         conn.execute("INSERT INTO t VALUES (?)", [i])
     db.log.sync()
     db._abandon()
-    first, seg = _newest(path)
+    first, seg = newest_segment(path)
     scan = scan_segment(seg, first)
     assert seg.stat().st_size == EXTENT_MIN and scan.zero_tail > 0
     assert scan.bad_offset is None and scan.end + scan.zero_tail == EXTENT_MIN
     assert rustmemodb.check(path).status == "ok"
-    db = _open(path, durability=durability)
-    assert _rows(db) == [(i,) for i in range(20)]
+    db = open_clean(path, durability=durability)
+    assert rows(db) == [(i,) for i in range(20)]
     assert db.recovery["torn_bytes"] == 0 and not db.recovery["warnings"]
     db.close()
 
 
 @pytest.mark.parametrize("durability", ["sync", "async"])
 def test_segments_grow_by_extents_and_survive_a_crash(path, durability):
-    db = _open(path, durability=durability, checkpoint_bytes=1 << 30)
+    db = open_clean(path, durability=durability, checkpoint_bytes=1 << 30)
     conn = db.connect()
     conn.execute("CREATE TABLE t (x INTEGER, pad TEXT)")
     sizes = set()
     for i in range(300):                       # ~1 KiB records: past 64, 128 and 256 KiB
         conn.execute("INSERT INTO t VALUES (?, ?)", [i, "p" * 1000])
-        sizes.add(_newest(path)[1].stat().st_size)
+        sizes.add(newest_segment(path)[1].stat().st_size)
     assert {EXTENT_MIN, 2 * EXTENT_MIN, 4 * EXTENT_MIN} <= sizes
     assert all(s % EXTENT_MIN == 0 for s in sizes)
     db.log.sync()
     db._abandon()
-    first, seg = _newest(path)
+    first, seg = newest_segment(path)
     scan = scan_segment(seg, first)
     assert scan.zero_tail > 0 and len(scan.records) >= 300
-    db = _open(path)
+    db = open_clean(path)
     assert db.connect().execute("SELECT count(*), max(x) FROM t").fetchall() == [(300, 299)]
     db.close()
 
@@ -101,7 +89,7 @@ def test_segments_grow_by_extents_and_survive_a_crash(path, durability):
 def test_reopen_append_reopen_cycles(path):
     """Each reopen after a crash seals the crashed segment where its records end (its
     zeros cut off) and appends to a fresh preallocated one; nothing is lost or misread."""
-    db = _open(path)
+    db = open_clean(path)
     db.connect().execute("CREATE TABLE t (x INTEGER)")
     expected = []
     for cycle in range(5):
@@ -113,12 +101,12 @@ def test_reopen_append_reopen_cycles(path):
             db._abandon()                      # a crash: the open segment keeps its zeros
         else:
             db.close()                         # a clean close cuts them (but a tail mark's)
-            first, seg = _newest(path)
+            first, seg = newest_segment(path)
             scan = scan_segment(seg, first)
             assert seg.stat().st_size == scan.end + scan.zero_tail
             assert scan.zero_tail <= FRAME.size and not scan.cut_short
-        db = _open(path)
-        assert _rows(db) == expected
+        db = open_clean(path)
+        assert rows(db) == expected
         segs = list_segments(path / "wal")
         for first, seg in segs[:-1]:           # every older one: sealed, no zero tail
             scan = scan_segment(seg, first)
@@ -127,12 +115,12 @@ def test_reopen_append_reopen_cycles(path):
 
 
 def test_a_torn_frame_followed_by_zeros_is_a_torn_tail(path):
-    db = _open(path)
+    db = open_clean(path)
     conn = db.connect()
     conn.execute("CREATE TABLE t (x INTEGER)")
     conn.execute("INSERT INTO t VALUES (1)")
     db._abandon()
-    first, seg = _newest(path)
+    first, seg = newest_segment(path)
     scan = scan_segment(seg, first)
     size = seg.stat().st_size
     unfinished = frame(scan.last_lsn + 1, os.urandom(80))[:-20]
@@ -143,23 +131,23 @@ def test_a_torn_frame_followed_by_zeros_is_a_torn_tail(path):
     assert rustmemodb.check(path).status == "torn-tail"
     with pytest.warns(RuntimeWarning, match="torn tail"):
         db = rustmemodb.Database.open(path)
-    assert _rows(db) == [(1,)]
+    assert rows(db) == [(1,)]
     db.connect().execute("INSERT INTO t VALUES (2)")
     db._abandon()
-    db = _open(path)
-    assert _rows(db) == [(1,), (2,)]
+    db = open_clean(path)
+    assert rows(db) == [(1,), (2,)]
     db.close()
 
 
 @pytest.mark.parametrize("where", ["header", "payload"])
 def test_a_bit_flip_before_the_zero_tail_is_damage(path, where):
-    db = _open(path)
+    db = open_clean(path)
     conn = db.connect()
     conn.execute("CREATE TABLE t (x INTEGER)")
     for i in range(5):
         conn.execute("INSERT INTO t VALUES (?)", [i])
     db._abandon()
-    first, seg = _newest(path)
+    first, seg = newest_segment(path)
     scan = scan_segment(seg, first)
     assert scan.zero_tail > 0
     _, _, offset = scan.records[2]             # a frame in the middle, valid ones after it
@@ -177,7 +165,7 @@ def test_a_bit_flip_before_the_zero_tail_is_damage(path, where):
 def test_zeros_after_a_seal_are_not_data_after_it(path):
     """A crash between writing a seal and cutting the zeros after it (rotate): still a
     whole, sealed segment."""
-    db = _open(path)
+    db = open_clean(path)
     conn = db.connect()
     conn.execute("CREATE TABLE t (x INTEGER)")
     conn.execute("INSERT INTO t VALUES (1)")
@@ -189,8 +177,8 @@ def test_zeros_after_a_seal_are_not_data_after_it(path):
         f.write(bytes(EXTENT_MIN))
     scan = scan_segment(older, first)
     assert scan.sealed and scan.bad_offset is None and scan.zero_tail == EXTENT_MIN
-    db = _open(path)
-    assert _rows(db) == [(1,), (2,)]
+    db = open_clean(path)
+    assert rows(db) == [(1,), (2,)]
     db.close()
 
 
@@ -226,7 +214,7 @@ def test_sigkill_mid_workload_loses_no_acknowledged_commit(path):
                 break
         child.send_signal(signal.SIGKILL)
         child.wait()
-        first, seg = _newest(path)
+        first, seg = newest_segment(path)
         scan = scan_segment(seg, first)
         assert scan.zero_tail > 0 or scan.bad_offset is not None   # a preallocated segment
         db = rustmemodb.Database.open(path)
@@ -241,32 +229,21 @@ def test_sigkill_mid_workload_loses_no_acknowledged_commit(path):
 def test_a_failed_async_write_cuts_the_zeros_and_the_next_append_grows_again(path, monkeypatch):
     """A failed write (async mode) truncates the segment where the frame began, zeros
     included; the next append preallocates again from there and nothing is misread."""
-    import errno
-    db = _open(path, durability="async")
+    db = open_clean(path, durability="async")
     conn = db.connect()
     conn.execute("CREATE TABLE t (x INTEGER)")
     conn.execute("INSERT INTO t VALUES (1)")
-    real = os.pwrite
-    committer = threading.current_thread()
-
-    def failing(fd, data, offset):
-        # Only the commit's own write fails: the async flusher thread, which may wake in
-        # this window to write its durable-LSN mark, would otherwise poison the log too.
-        if threading.current_thread() is not committer:
-            return real(fd, data, offset)
-        raise OSError(errno.ENOSPC, "injected: no space left on device")
-    monkeypatch.setattr(os, "pwrite", failing)
-    with pytest.raises(errors.OperationalError) as info:
+    with committer_writes_fail(monkeypatch), \
+            pytest.raises(errors.OperationalError) as info:
         conn.execute("INSERT INTO t VALUES (2)")
     assert info.value.sqlstate == "58030"
-    monkeypatch.setattr(os, "pwrite", real)
-    first, seg = _newest(path)
+    first, seg = newest_segment(path)
     scan = scan_segment(seg, first)
     assert seg.stat().st_size == scan.end + FRAME.size == scan.end + scan.zero_tail  # zeros cut
     conn.execute("INSERT INTO t VALUES (3)")
     assert seg.stat().st_size == EXTENT_MIN                         # preallocated again
     db.log.sync()
     db._abandon()
-    db = _open(path)
-    assert _rows(db) == [(1,), (3,)]
+    db = open_clean(path)
+    assert rows(db) == [(1,), (3,)]
     db.close()

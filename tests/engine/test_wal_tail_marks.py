@@ -4,8 +4,6 @@ two pages far apart; and the zero-tail promise that lets recovery still tell a s
 truncated at its records from one a crash left."""
 from __future__ import annotations
 
-import os
-import warnings
 
 import pytest
 import rustmemodb
@@ -20,25 +18,15 @@ from rustmemodb.durability.wal import (
     SEGMENT_HEADER_SIZE,
     TAIL_MARKS,
     frame,
-    list_segments,
     mark_bytes,
     scan_segment,
     tail_mark,
 )
 
-
-def _open(path, **options):
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")          # a clean end warns about nothing
-        return rustmemodb.Database.open(path, **options)
+from .log_files import committer_writes_fail, newest_segment, open_clean, rows
 
 
-def _newest(path):
-    return list_segments(path / "wal")[-1]
 
-
-def _rows(db) -> list:
-    return sorted(db.connect().execute("SELECT x FROM t").fetchall())
 
 
 def _header_mark(data: bytes) -> int:
@@ -58,7 +46,7 @@ def path(tmp_path):
 @pytest.fixture
 def crashed(path):
     """A sync database with three commits, its process 'killed' (nothing closed)."""
-    db = _open(path)
+    db = open_clean(path)
     conn = db.connect()
     conn.execute("CREATE TABLE t (x INTEGER)")
     conn.execute("INSERT INTO t VALUES (1)")
@@ -70,13 +58,13 @@ def crashed(path):
 
 @pytest.mark.parametrize("durability", ["sync", "async"])
 def test_each_fsync_leaves_a_tail_mark_and_the_header_alone(path, durability):
-    db = _open(path, durability=durability)
+    db = open_clean(path, durability=durability)
     conn = db.connect()
     conn.execute("CREATE TABLE t (x INTEGER)")
     for i in range(5):
         conn.execute("INSERT INTO t VALUES (?)", [i])
         db.log.sync()
-        first, seg = _newest(path)
+        first, seg = newest_segment(path)
         data = seg.read_bytes()
         scan = scan_segment(seg, first)
         assert scan.tail_marks and scan.mark == scan.records[-1][0] == db.log.durable_lsn
@@ -85,17 +73,17 @@ def test_each_fsync_leaves_a_tail_mark_and_the_header_alone(path, durability):
         assert data[end + FRAME.size:].count(0) == len(data) - end - FRAME.size   # zeros
         assert _header_mark(data) == 0               # the header page is not rewritten
     db._abandon()
-    db = _open(path)
-    assert _rows(db) == [(i,) for i in range(5)]
+    db = open_clean(path)
+    assert rows(db) == [(i,) for i in range(5)]
     db.close()
 
 
 def test_the_next_record_is_written_over_the_tail_mark(path):
-    db = _open(path)
+    db = open_clean(path)
     conn = db.connect()
     conn.execute("CREATE TABLE t (x INTEGER)")
     conn.execute("INSERT INTO t VALUES (1)")
-    first, seg = _newest(path)
+    first, seg = newest_segment(path)
     records = len(scan_segment(seg, first).records)
     mark_at = _record_end(scan_segment(seg, first))
     assert seg.read_bytes()[mark_at:mark_at + FRAME.size] == tail_mark(db.log.durable_lsn)
@@ -110,7 +98,7 @@ def test_the_next_record_is_written_over_the_tail_mark(path):
 
 def test_a_bit_flip_in_the_last_acknowledged_record_is_damage(crashed):
     path, last = crashed
-    first, seg = _newest(path)
+    first, seg = newest_segment(path)
     scan = scan_segment(seg, first)
     assert scan.records[-1][0] == last and scan.mark == last
     _, payload, offset = scan.records[-1]
@@ -131,7 +119,7 @@ def test_a_segment_truncated_at_its_records_is_damage(crashed, where):
     are written before it): one that does was cut short, and its lost commits are
     reported (XX001), never dropped as a torn tail."""
     path, last = crashed
-    first, seg = _newest(path)
+    first, seg = newest_segment(path)
     scan = scan_segment(seg, first)
     data = seg.read_bytes()
     cut = {"after the last record": _record_end(scan),
@@ -145,13 +133,13 @@ def test_a_segment_truncated_at_its_records_is_damage(crashed, where):
     assert info.value.sqlstate == "XX001" and "truncated" in info.value.message
     report = rustmemodb.repair(path)
     assert report.ok and report.backup
-    db = _open(path)                 # repaired: what was kept reads as a clean end
+    db = open_clean(path)                 # repaired: what was kept reads as a clean end
     db.close()
 
 
 def test_a_tail_mark_cut_in_half_is_a_torn_tail_that_loses_nothing(crashed):
     path, last = crashed
-    first, seg = _newest(path)
+    first, seg = newest_segment(path)
     scan = scan_segment(seg, first)
     end = _record_end(scan)
     data = bytearray(seg.read_bytes())
@@ -159,19 +147,19 @@ def test_a_tail_mark_cut_in_half_is_a_torn_tail_that_loses_nothing(crashed):
     seg.write_bytes(bytes(data))
     with pytest.warns(RuntimeWarning, match="torn tail"):
         db = rustmemodb.Database.open(path)
-    assert _rows(db) == [(1,), (2,)]
+    assert rows(db) == [(1,), (2,)]
     db.close()
 
 
 @pytest.mark.parametrize("checkpoint", [False, True])
 def test_a_closed_log_keeps_a_frame_header_of_zeros_and_its_header_mark(path, checkpoint):
-    db = _open(path, checkpoint_on_close=checkpoint)
+    db = open_clean(path, checkpoint_on_close=checkpoint)
     conn = db.connect()
     conn.execute("CREATE TABLE t (x INTEGER)")
     conn.execute("INSERT INTO t VALUES (1)")
     last = db.log.durable_lsn
     db.close()
-    first, seg = _newest(path)
+    first, seg = newest_segment(path)
     scan = scan_segment(seg, first)
     assert not scan.cut_short and scan.bad_offset is None
     assert seg.stat().st_size == scan.end + scan.zero_tail
@@ -179,8 +167,8 @@ def test_a_closed_log_keeps_a_frame_header_of_zeros_and_its_header_mark(path, ch
     assert bool(scan.records) != checkpoint      # a checkpoint leaves the newest empty
     if scan.records:
         assert _header_mark(seg.read_bytes()) == last
-    db = _open(path)
-    assert _rows(db) == [(1,)]
+    db = open_clean(path)
+    assert rows(db) == [(1,)]
     db.close()
 
 
@@ -208,28 +196,17 @@ def test_a_failed_write_leaves_zeros_where_the_frame_began(path, monkeypatch):
     """A failed append (async: the committer writes) cuts the partial frame and keeps a
     frame header's worth of zeros there; a crash then reads a clean end, not a
     truncation."""
-    import errno
-    import threading
-    db = _open(path, durability="async")
+    db = open_clean(path, durability="async")
     conn = db.connect()
     conn.execute("CREATE TABLE t (x INTEGER)")
     conn.execute("INSERT INTO t VALUES (1)")
-    real = os.pwrite
-    committer = threading.current_thread()
-
-    def failing(fd, data, offset):
-        if threading.current_thread() is not committer:
-            return real(fd, data, offset)
-        raise OSError(errno.ENOSPC, "injected: no space left on device")
-    monkeypatch.setattr(os, "pwrite", failing)
-    with pytest.raises(errors.OperationalError):
+    with committer_writes_fail(monkeypatch), pytest.raises(errors.OperationalError):
         conn.execute("INSERT INTO t VALUES (2)")
-    monkeypatch.setattr(os, "pwrite", real)
     db.log.sync()
     db._abandon()
-    first, seg = _newest(path)
+    first, seg = newest_segment(path)
     scan = scan_segment(seg, first)
     assert not scan.cut_short and scan.bad_offset is None
-    db = _open(path)
-    assert _rows(db) == [(1,)]
+    db = open_clean(path)
+    assert rows(db) == [(1,)]
     db.close()

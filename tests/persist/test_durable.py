@@ -154,10 +154,10 @@ def test_directory_with_the_old_audit_layout_keeps_working(tmp_path):
     db = rustmemodb.Database.open(tmp_path / "db", "sync")
     conn = db.connect()
     conn.execute('CREATE TABLE "_persist_audit" ("audit_id" UUID PRIMARY KEY, '
-                 '"seq" INTEGER NOT NULL, "collection" TEXT NOT NULL, '
+                 '"seq" BIGINT NOT NULL, "collection" TEXT NOT NULL, '
                  '"entity_id" UUID NOT NULL, "operation" TEXT NOT NULL, '
-                 '"at" TIMESTAMP NOT NULL, "actor" TEXT, "version_before" INTEGER, '
-                 '"version_after" INTEGER, "changed" JSON)')
+                 '"at" TIMESTAMP NOT NULL, "actor" TEXT, "version_before" BIGINT, '
+                 '"version_after" BIGINT, "changed" JSON)')
     conn.execute('CREATE INDEX "_persist_audit_entity" ON "_persist_audit" ("entity_id")')
     db.close()
     with PersistApp.open(tmp_path / "db") as app:

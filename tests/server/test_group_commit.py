@@ -3,6 +3,7 @@ loop, their fsync is awaited off it (server/durable.py), one fsync covers the co
 that arrived meanwhile, and nothing is visible or acknowledged before it is durable."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -15,6 +16,7 @@ import psycopg
 import pytest
 
 import rustmemodb
+from rustmemodb.txn import isolation
 from rustmemodb.durability import wal as wal_module
 from rustmemodb.durability.aio_fsync import AioFsync
 
@@ -542,11 +544,13 @@ def test_bounded_inserts_run_on_the_loop(durable, monkeypatch, helper):
 
 
 def test_light_transaction_conflict_and_rollback_on_the_loop(durable, monkeypatch):
-    """The first committer wins (REPEATABLE READ, the default here): the loser's
-    COMMIT on the loop is 40001 and changes nothing; ROLLBACK and savepoints run on the
-    loop too."""
+    """Under REPEATABLE READ the first committer wins: the loser's COMMIT on the loop
+    is 40001 and changes nothing; ROLLBACK and savepoints run on the loop too. Under
+    READ COMMITTED (the server's default) the loser runs again on the newest data, at
+    once and on the loop, and commits."""
     path, conn = durable
-    with rustmemodb.serve(conn, users={USER: PASSWORD}) as srv:
+    with rustmemodb.serve(conn, users={USER: PASSWORD},
+                          default_isolation="repeatable read") as srv:
         a = psycopg.connect(_dsn(srv))
         b = psycopg.connect(_dsn(srv), autocommit=True)
         for key in (9, 10):                           # plans cached
@@ -567,14 +571,15 @@ def test_light_transaction_conflict_and_rollback_on_the_loop(durable, monkeypatc
         assert hops == []
         assert b.execute("SELECT id, v FROM t WHERE id IN (9, 10) ORDER BY id"
                          ).fetchall() == [(9, 2), (10, 2)]
-        # READ COMMITTED re-runs after a conflict, with a backoff sleep: worker threads
         a.execute("SET default_transaction_isolation = 'read committed'")
         a.commit()
         del hops[:]
+        sleeps = []
+        monkeypatch.setattr(isolation, "backoff", sleeps.append)
         a.execute("UPDATE t SET v = v + 1 WHERE id = %s", (9,))
         b.execute("UPDATE t SET v = v + 1 WHERE id = %s", (9,))
         a.commit()                                    # re-run on b's row: no 40001
-        assert len(hops) >= 2
+        assert hops == [] and sleeps == []            # on the loop, at once
         assert b.execute("SELECT v FROM t WHERE id = %s", (9,)).fetchone() == (4,)
         a.close()
         b.close()
@@ -1138,16 +1143,38 @@ class _HeldSyncs:
         gate.set()
 
 
-def _in_process_helper(syncs: int):
+def _in_process_helper(syncs: int, overlap_after: float = 0.0):
     """An ``FsyncHelper`` whose other end is served by ``_serve`` on a thread of this
-    process (so ``os.fdatasync`` can be held), and that thread."""
+    process (so ``os.fdatasync`` can be held), and that thread. ``overlap_after``: how
+    long a sync runs before another may start beside it (0: at once)."""
     from rustmemodb.durability import fsync_helper
     parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     helper = object.__new__(fsync_helper.FsyncHelper)
     helper.sock, helper.requested, helper._segment, helper.process = parent, 0, None, None
-    thread = threading.Thread(target=fsync_helper._serve, args=(child, syncs), daemon=True)
+    thread = threading.Thread(target=fsync_helper._serve, args=(child, syncs),
+                              kwargs={"overlap_after": overlap_after}, daemon=True)
     thread.start()
     return helper, thread, child
+
+
+@contextlib.contextmanager
+def _helper_on_a_segment(tmp_path, monkeypatch, syncs: int, overlap_after: float = 0.0):
+    """A segment file whose fdatasyncs are held (``_HeldSyncs``), served by an in-process
+    helper (``_in_process_helper``): (held, fd, helper, thread); afterwards every sync is
+    released, the helper's socket closed and its thread joined."""
+    held = _HeldSyncs(monkeypatch)
+    fd = os.open(tmp_path / "seg", os.O_RDWR | os.O_CREAT)
+    os.pwrite(fd, bytes(4096), 0)
+    helper, thread, child = _in_process_helper(syncs, overlap_after)
+    try:
+        yield held, fd, helper, thread
+    finally:
+        for i in range(len(held.calls)):
+            held.release(i)
+        helper.sock.close()
+        thread.join(10)
+        child.close()
+        os.close(fd)
 
 
 def _answer(helper, timeout: float = 10) -> int:
@@ -1161,11 +1188,7 @@ def test_fsync_helper_starts_a_second_sync_while_one_runs(tmp_path, monkeypatch)
     description of the file); each answer claims only what its own sync covered, and a
     sync that ends after a later one answered writes no (lower) mark."""
     import select
-    held = _HeldSyncs(monkeypatch)
-    fd = os.open(tmp_path / "seg", os.O_RDWR | os.O_CREAT)
-    os.pwrite(fd, bytes(4096), 0)
-    helper, thread, child = _in_process_helper(2)
-    try:
+    with _helper_on_a_segment(tmp_path, monkeypatch, 2) as (held, fd, helper, thread):
         helper.request(5, fd, 1, (32, b"A" * 16))
         held.wait_calls(1)
         helper.request(7, fd, 1, (32, b"B" * 16))
@@ -1184,14 +1207,43 @@ def test_fsync_helper_starts_a_second_sync_while_one_runs(tmp_path, monkeypatch)
         held.release(2)
         assert _answer(helper) == 9
         assert os.pread(fd, 16, 32) == b"C" * 16
-    finally:
-        for i in range(len(held.calls)):
-            held.release(i)
-        helper.sock.close()
-        thread.join(10)
-        child.close()
-        os.close(fd)
     assert not thread.is_alive()               # it ends with its socket
+
+
+def test_fsync_helper_groups_commits_received_while_a_short_sync_runs(tmp_path,
+                                                                     monkeypatch):
+    """Requests received while a sync runs, for less than ``overlap_after``, wait for it
+    and are then covered by one sync together (group commit), not one sync each; once a
+    sync has run that long, the next starts beside it."""
+    import select
+    with _helper_on_a_segment(tmp_path, monkeypatch, 3, overlap_after=1.0) as (
+            held, fd, helper, thread):
+        helper.request(5, fd, 1, (32, b"A" * 16))
+        held.wait_calls(1)
+        helper.request(6, fd, 1, (32, b"B" * 16))
+        helper.request(7, fd, 1, (32, b"C" * 16))
+        time.sleep(0.3)
+        assert len(held.calls) == 1            # waiting for the running sync
+        assert not select.select([helper.fileno()], [], [], 0)[0]
+        held.release(0)
+        assert _answer(helper) == 5
+        held.wait_calls(2)                     # one sync for both waiting commits
+        time.sleep(0.2)
+        assert len(held.calls) == 2
+        held.release(1)
+        assert _answer(helper) == 7
+        assert os.pread(fd, 16, 32) == b"C" * 16
+        helper.request(9, fd, 1, (32, b"D" * 16))
+        held.wait_calls(3)
+        helper.request(10, fd, 1, (32, b"E" * 16))
+        held.wait_calls(4, timeout=5)          # the first ran past 1 s: overlapped
+        held.release(3)
+        assert _answer(helper) == 10
+        held.release(2)
+        time.sleep(0.2)
+        assert helper.answers() == 0           # 9 is covered by 10's answer
+        assert os.pread(fd, 16, 32) == b"E" * 16
+    assert not thread.is_alive()
 
 
 def test_fsync_helper_failed_sync_answers_nothing_after_it(tmp_path, monkeypatch):
@@ -1199,11 +1251,7 @@ def test_fsync_helper_failed_sync_answers_nothing_after_it(tmp_path, monkeypatch
     answers the second even though its own fdatasync returned (after a failed
     write-back the kernel may have dropped the pages: nothing can be promised), and
     stops."""
-    held = _HeldSyncs(monkeypatch)
-    fd = os.open(tmp_path / "seg", os.O_RDWR | os.O_CREAT)
-    os.pwrite(fd, bytes(4096), 0)
-    helper, thread, child = _in_process_helper(3)
-    try:
+    with _helper_on_a_segment(tmp_path, monkeypatch, 3) as (held, fd, helper, thread):
         helper.request(5, fd, 1, (32, b"A" * 16))
         held.wait_calls(1)
         helper.request(6, fd, 1, (32, b"B" * 16))
@@ -1225,13 +1273,6 @@ def test_fsync_helper_failed_sync_answers_nothing_after_it(tmp_path, monkeypatch
         assert len(packets) == 1 and packets[0].startswith(b"E"), packets
         assert b"fdatasync failed" in packets[0] and b"Input/output error" in packets[0]
         assert os.pread(fd, 16, 32) == bytes(16)   # no mark claims anything
-    finally:
-        for i in range(len(held.calls)):
-            held.release(i)
-        helper.sock.close()
-        thread.join(10)
-        child.close()
-        os.close(fd)
 
 
 def test_helper_killed_fails_every_waiting_commit(durable, monkeypatch):

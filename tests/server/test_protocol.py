@@ -142,7 +142,7 @@ def test_extended_query_messages(trust):
     c.send(msg(b"S"))
     got = c.until(b"Z")
     assert kinds(got) == b"2DC" * 5 + b"Z"
-    assert got[1][1] == struct.pack("!hiq", 1, 8, 0)          # binary int8
+    assert got[1][1] == struct.pack("!hii", 1, 4, 0)          # binary int4 (id INTEGER)
     assert got[2][1] == b"INSERT 0 1\x00"
     # Row limit → PortalSuspended, then the rest.
     c.send(msg(b"P", cstr("") + cstr("SELECT id FROM t ORDER BY id") + struct.pack("!h", 0))

@@ -107,7 +107,7 @@ def test_describe_lists_expression_partial_and_covering_indexes(login, engine):
 
 
 @pytest.mark.parametrize("command, expected", [
-    ("\\d b", ['Table "public.b"', " id     | bigint |           | not null | ", "Indexes:",
+    ("\\d b", ['Table "public.b"', " id     | integer |           | not null | ", "Indexes:",
                 '"b_pkey" PRIMARY KEY, btree (id)', "Referenced by:",
                 'CONSTRAINT "f_bid_fkey" FOREIGN KEY (bid) REFERENCES b(id)']),
     ("\\d f", ["Foreign-key constraints:", '"f_bid_fkey" FOREIGN KEY (bid) REFERENCES b(id)']),
@@ -118,7 +118,7 @@ def test_describe_lists_expression_partial_and_covering_indexes(login, engine):
     ("\\dv", ["v"]),
     ("\\dm", [" mv ", "materialized view"]),
     ("\\d mv", ['Materialized view "public.mv"', " n      | bigint "]),
-    ("\\d+ v", ['View "public.v"', " id     | bigint |", "View definition:", "FROM b"]),
+    ("\\d+ v", ['View "public.v"', " id     | integer |", "View definition:", "FROM b"]),
     ("\\d+ mv", ["View definition:", "FROM b"]),
     ("\\ds", [" b_seq ", "sequence"]),
     ("\\d b_seq", ['Sequence "public.b_seq"',

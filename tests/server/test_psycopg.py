@@ -39,7 +39,7 @@ def test_round_trip_every_type(pg, binary):
     assert cur.statusmessage == "SELECT 2"
     assert [d.name for d in cur.description] == ["id", "name", "score", "born", "seen", "key",
                                                   "doc", "ok"]
-    assert [d.type_code for d in cur.description] == [20, 25, 701, 1082, 1114, 2950, 3802, 16]
+    assert [d.type_code for d in cur.description] == [23, 25, 701, 1082, 1114, 2950, 3802, 16]
 
 
 def test_interval_and_float_text_forms(pg):

@@ -189,6 +189,24 @@ def _psql(args, env, *commands):
     return out.stdout, out.stderr
 
 
+def _assert_same(pg: list, mine: list) -> None:
+    """The same outcome of every step on PostgreSQL (``pg``) and here (``mine``), as
+    ``_run``/``_run_verbose`` give them; the steps that differ listed when not."""
+    diffs = [(p[0], p[1], p[2:], m[2:]) for p, m in zip(pg, mine) if p != m]
+    assert not diffs, "\n".join(f"{who}: {sql}\n  postgres: {a}\n  rustmemodb: {b}"
+                                for who, sql, a, b in diffs)
+
+
+def _assert_same_psql(postgres, ours, command: str, expected: str) -> None:
+    """psql's ``command`` prints the same on both servers, without errors, and what it
+    prints here holds ``expected`` (so an empty listing cannot pass)."""
+    pg_out, pg_err = _psql(postgres[1], postgres[2], command)
+    my_out, my_err = _psql(ours[1], ours[2], command)
+    assert not pg_err and not my_err, (pg_err, my_err)
+    assert expected in my_out
+    assert my_out == pg_out, f"{command}\n--- postgres\n{pg_out}\n--- rustmemodb\n{my_out}"
+
+
 @pytest.fixture
 def postgres(pg_dsn):
     """PostgreSQL: a fresh database and the script's roles (cluster-wide) dropped after."""
@@ -228,9 +246,7 @@ def ours():
 def test_same_outcomes_as_postgresql(postgres, ours):
     pg = _run(postgres[0], SCRIPT)
     mine = _run(ours[0], SCRIPT)
-    diffs = [(p[0], p[1], p[2:], m[2:]) for p, m in zip(pg, mine) if p != m]
-    assert not diffs, "\n".join(f"{who}: {sql}\n  postgres: {a}\n  rustmemodb: {b}"
-                                for who, sql, a, b in diffs)
+    _assert_same(pg, mine)
     # the script did exercise both outcomes
     assert {o[2] for o in mine} == {"ok", "error"}
     assert _nologin(postgres[0]) == _nologin(ours[0]) == "28000"
@@ -253,11 +269,7 @@ def test_psql_du_and_dp_match_postgresql(postgres, ours):
     assert all(o[2] == "ok" for o in _run(postgres[0], setup))
     assert all(o[2] == "ok" for o in _run(ours[0], setup))
     for command in (r"\du dr_*", r"\dp dr_*", r"\ddp"):
-        pg_out, pg_err = _psql(postgres[1], postgres[2], command)
-        my_out, my_err = _psql(ours[1], ours[2], command)
-        assert not pg_err and not my_err, (pg_err, my_err)
-        assert "dr_" in my_out
-        assert my_out == pg_out, f"{command}\n--- postgres\n{pg_out}\n--- rustmemodb\n{my_out}"
+        _assert_same_psql(postgres, ours, command, "dr_")
 
 
 ROLE_SETTINGS = [
@@ -299,16 +311,10 @@ def test_role_settings_apply_at_login_as_on_postgresql(postgres, ours):
     RESET returns to them; the same outcomes and psql \\drds as PostgreSQL 15."""
     pg = _run(postgres[0], ROLE_SETTINGS)
     mine = _run(ours[0], ROLE_SETTINGS)
-    diffs = [(p[0], p[1], p[2:], m[2:]) for p, m in zip(pg, mine) if p != m]
-    assert not diffs, "\n".join(f"{who}: {sql}\n  postgres: {a}\n  rustmemodb: {b}"
-                                for who, sql, a, b in diffs)
+    _assert_same(pg, mine)
     assert ("reader", "SHOW work_mem", "ok", [("64MB",)]) in mine
     if os.path.exists(PSQL):
-        pg_out, pg_err = _psql(postgres[1], postgres[2], r"\drds dr_*")
-        my_out, my_err = _psql(ours[1], ours[2], r"\drds dr_*")
-        assert not pg_err and not my_err, (pg_err, my_err)
-        assert "work_mem=1MB" in my_out
-        assert my_out == pg_out, f"--- postgres\n{pg_out}\n--- rustmemodb\n{my_out}"
+        _assert_same_psql(postgres, ours, r"\drds dr_*", "work_mem=1MB")
 
 
 COLUMN_SCRIPT = [
@@ -372,9 +378,7 @@ def test_column_privileges_match_postgresql(postgres, ours):
     table dr_c``, ``... for column "c" of relation "dr_c"``) and DROP ROLE's detail."""
     pg = _run_verbose(postgres[0], COLUMN_SCRIPT)
     mine = _run_verbose(ours[0], COLUMN_SCRIPT)
-    diffs = [(p[0], p[1], p[2:], m[2:]) for p, m in zip(pg, mine) if p != m]
-    assert not diffs, "\n".join(f"{who}: {sql}\n  postgres: {a}\n  rustmemodb: {b}"
-                                for who, sql, a, b in diffs)
+    _assert_same(pg, mine)
     assert any(len(o) == 5 and o[4] for o in mine)      # a DETAIL was compared
 
 
@@ -439,9 +443,7 @@ def test_grant_warnings_match_postgresql(postgres, ours):
     NoticeResponses, the same as from PostgreSQL 15."""
     pg = _run_notices(postgres[0], WARNING_SCRIPT)
     mine = _run_notices(ours[0], WARNING_SCRIPT)
-    diffs = [(p[0], p[1], p[2:], m[2:]) for p, m in zip(pg, mine) if p != m]
-    assert not diffs, "\n".join(f"{who}: {sql}\n  postgres: {a}\n  rustmemodb: {b}"
-                                for who, sql, a, b in diffs)
+    _assert_same(pg, mine)
     assert sum(len(o[3]) for o in mine) > 20       # warnings were compared
 
 
@@ -491,9 +493,7 @@ def test_sequence_and_function_privileges_match_postgresql(postgres, ours):
     (``permission denied for sequence dr_q``, ``... for function dr_f``) and details."""
     pg = _run_verbose(postgres[0], SEQUENCE_SCRIPT)
     mine = _run_verbose(ours[0], SEQUENCE_SCRIPT)
-    diffs = [(p[0], p[1], p[2:], m[2:]) for p, m in zip(pg, mine) if p != m]
-    assert not diffs, "\n".join(f"{who}: {sql}\n  postgres: {a}\n  rustmemodb: {b}"
-                                for who, sql, a, b in diffs)
+    _assert_same(pg, mine)
     assert sum(len(o) == 5 for o in mine) > 8       # errors were compared
 
 
@@ -513,11 +513,7 @@ def test_psql_dp_and_ddp_of_sequences_and_functions_match_postgresql(postgres, o
     assert all(o[2] == "ok" for o in _run(postgres[0], setup))
     assert all(o[2] == "ok" for o in _run(ours[0], setup))
     for command in (r"\dp dr_*", r"\ddp"):
-        pg_out, pg_err = _psql(postgres[1], postgres[2], command)
-        my_out, my_err = _psql(ours[1], ours[2], command)
-        assert not pg_err and not my_err, (pg_err, my_err)
-        assert "sequence" in my_out
-        assert my_out == pg_out, f"{command}\n--- postgres\n{pg_out}\n--- rustmemodb\n{my_out}"
+        _assert_same_psql(postgres, ours, command, "sequence")
 
 
 SEQUENCE_WARNINGS = [
@@ -548,7 +544,5 @@ def test_sequence_grant_warnings_match_postgresql(postgres, ours):
     by a non-owner is a NOTICE: the same NoticeResponses as from PostgreSQL 15."""
     pg = _run_notices(postgres[0], SEQUENCE_WARNINGS)
     mine = _run_notices(ours[0], SEQUENCE_WARNINGS)
-    diffs = [(p[0], p[1], p[2:], m[2:]) for p, m in zip(pg, mine) if p != m]
-    assert not diffs, "\n".join(f"{who}: {sql}\n  postgres: {a}\n  rustmemodb: {b}"
-                                for who, sql, a, b in diffs)
+    _assert_same(pg, mine)
     assert sum(len(o[3]) for o in mine) >= 6

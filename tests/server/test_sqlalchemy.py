@@ -59,7 +59,7 @@ def test_reflection(sa_engine, engine):
     cols = insp.get_columns("t")
     assert [c["name"] for c in cols] == ["id", "name", "score"]
     assert [c["nullable"] for c in cols] == [False, False, True]
-    assert [type(c["type"]).__name__ for c in cols] == ["BIGINT", "TEXT", "DOUBLE_PRECISION"]
+    assert [type(c["type"]).__name__ for c in cols] == ["INTEGER", "TEXT", "DOUBLE_PRECISION"]
     pk = insp.get_pk_constraint("t")
     assert pk["constrained_columns"] == ["id"]
     assert pk["name"] == "t_pkey"

@@ -37,7 +37,7 @@ def test_copy_text_csv_and_binary(conn):
     with conn.cursor().copy("COPY tb FROM STDIN (FORMAT CSV)") as cp:
         cp.write(b"2,00:00:00,\\x\n")
     with conn.cursor().copy("COPY tb FROM STDIN (FORMAT BINARY)") as cp:
-        cp.set_types(["int8", "time", "bytea"])
+        cp.set_types(["int4", "time", "bytea"])     # id INTEGER: int4, as PostgreSQL reads it
         cp.write_row(ROWS[2])
     assert conn.execute("SELECT * FROM tb ORDER BY id").fetchall() == ROWS
     with conn.cursor().copy("COPY tb TO STDOUT") as cp:

@@ -13,8 +13,8 @@ def test_type_names_are_mapped_outside_literals():
         "json_col JSON) -- INTEGER\n; SELECT 'INTEGER', CAST(x AS integer), y::FLOAT, 'it''s FLOAT'"
     )
     assert map_types(sql) == (
-        "CREATE TABLE t (a BIGINT, b DOUBLE PRECISION, c Json, d TEXT, \"INTEGER\" BIGINT, "
-        "json_col JSON) -- INTEGER\n; SELECT 'INTEGER', CAST(x AS BIGINT), y::DOUBLE PRECISION, "
+        "CREATE TABLE t (a INTEGER, b DOUBLE PRECISION, c Json, d TEXT, \"INTEGER\" INTEGER, "
+        "json_col JSON) -- INTEGER\n; SELECT 'INTEGER', CAST(x AS integer), y::DOUBLE PRECISION, "
         "'it''s FLOAT'"
     )
 

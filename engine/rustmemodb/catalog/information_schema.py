@@ -152,7 +152,7 @@ def _described(sql_type: str, typmod) -> tuple[PgType, int | None, str]:
         length = typmod[1]
     elif typmod is not None and typmod[0] == "precision":   # timestamp(p): its digits
         t = dataclasses.replace(t, datetime_precision=typmod[1])
-    elif typmod is not None and len(typmod) == 1:       # declared smallint, numeric, real
+    elif typmod is not None and len(typmod) == 1:       # declared smallint, int, numeric, real
         t = DECLARED_TYPES[typmod[0]]
     elif typmod is not None:
         t = PgType("numeric", "numeric", typmod[1], 10, typmod[2])

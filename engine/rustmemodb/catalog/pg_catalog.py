@@ -184,7 +184,7 @@ def declared_type_oid(sql_type: str, typmod: tuple | None) -> tuple[int, int]:
         return domain_oid(typmod[1]), -1
     if typmod[0] == "enum":
         return enum_oid(typmod[1]), -1
-    if len(typmod) == 1:                # declared smallint, numeric, real
+    if len(typmod) == 1:                # declared smallint, integer, numeric, real
         return TYPE_OIDS[typmod[0]], -1
     if typmod[0] == "varchar":
         return TYPE_OIDS["varchar"], typmod[1] + 4

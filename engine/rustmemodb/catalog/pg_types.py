@@ -4,7 +4,8 @@ One table, used by ``information_schema.columns`` and meant for ``pg_type`` /
 ``format_type`` too: the SQL-standard ``data_type`` text, the ``udt_name``
 (pg_type.typname) and the numeric/datetime precision columns. INTEGER is int64
 here, so it is PostgreSQL's ``bigint``/``int8``; a column declared ``smallint``,
-``numeric`` or ``real`` is described as declared (its typmod: ``DECLARED_TYPES``); JSON
+``integer``, ``numeric`` or ``real`` is described as declared (its typmod:
+``DECLARED_TYPES``); JSON
 is jsonb, JSONT json.
 """
 from __future__ import annotations
@@ -52,6 +53,7 @@ PG_TYPES: dict[str, PgType] = {
 # a column's declared type the engine stores wider (storage/schema.Column.typmod)
 DECLARED_TYPES: dict[str, PgType] = {
     "int2": PgType("smallint", "int2", 16, 2, 0),
+    "int4": PgType("integer", "int4", 32, 2, 0),
     "numeric": PgType("numeric", "numeric", None, 10),
     "float4": PgType("real", "float4", 24, 2),
 }

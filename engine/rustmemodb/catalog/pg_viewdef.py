@@ -332,7 +332,7 @@ def _kind(e, scope: dict) -> str | None:
                   if e.name in cols and (not e.table or a == e.table)]
         if len(owners) == 1:
             c = owners[0]
-            if c.type == "INTEGER" and c.typmod in (None, ("int2",)):
+            if c.type == "INTEGER" and c.typmod in (None, ("int2",), ("int4",)):
                 return "int"
             if c.type == "TEXT" and c.typmod is None:
                 return "text"

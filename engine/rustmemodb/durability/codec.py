@@ -87,7 +87,7 @@ def _positions(cols, n: int) -> bool:
 
 def _typmod(t: Any) -> bool:
     """None, ("varchar" | "bit" | "varbit", n), ("numeric", precision, scale), a declared type name
-    ("int2", "numeric", "float4"), ("enum", type name, (label, ...)) or a domain's
+    ("int2", "int4", "numeric", "float4"), ("enum", type name, (label, ...)) or a domain's
     (exec/typmods.py)."""
     if t is None:
         return True
@@ -105,7 +105,7 @@ def _typmod(t: Any) -> bool:
         isinstance(v, int) and not isinstance(v, bool) for v in t[1:])
     return ints and ((len(t) == 2 and t[0] in ("varchar", "bit", "varbit") and t[1] >= 1) or (
         len(t) == 3 and t[0] == "numeric" and 1 <= t[1] <= 1000 and -1000 <= t[2] <= 1000)
-        or (len(t) == 1 and t[0] in ("int2", "numeric", "float4"))
+        or (len(t) == 1 and t[0] in ("int2", "int4", "numeric", "float4"))
         or (len(t) == 2 and t[0] == "precision" and 0 <= t[1] <= 5))
 
 

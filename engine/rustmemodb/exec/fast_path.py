@@ -48,7 +48,6 @@ def _load(kind) -> None:
     _LOADED.add(kind)
 
 
-
 def bounded_insert(prepared) -> bool:
     """Whether ``prepared``, a plan with no fast path, is an INSERT whose work is bounded
     like a point statement's all the same (exec/fast_insert.py ``bounded``). The wire

@@ -165,16 +165,17 @@ class SchemaFacts:
     schema object (schemas are immutable; a new one means a new definition):
     ``plain``: nothing to check but NOT NULL and integer widths (no modifiers that change
     values, CHECKs or foreign keys of its own); ``required``: the NOT NULL positions;
-    ``ranges``: the SMALLINT columns' bounds (exec/typmods.int_ranges);
+    ``ranges``: the SMALLINT and INTEGER columns' bounds (exec/typmods.int_ranges), of
+    the ``assigned`` columns alone for an UPDATE (the others keep stored values);
     ``keyed``: some index has a column in ``assigned``."""
 
     __slots__ = ("keyed", "plain", "ranges", "required", "schema")
 
-    def __init__(self, schema, assigned: frozenset) -> None:
+    def __init__(self, schema, assigned: frozenset, update: bool = False) -> None:
         self.schema = schema
         self.plain = not (schema.checks or schema.foreign_keys or value_modifiers(schema))
         self.required = constraints.not_null_columns(schema)
-        self.ranges = int_ranges(schema)
+        self.ranges = tuple(r for r in int_ranges(schema) if not update or r[0] in assigned)
         keys = [u.columns for u in schema.uniques] + [d.columns for d in schema.indexes]
         self.keyed = any(not assigned.isdisjoint(cols) for cols in keys)
 
@@ -196,7 +197,7 @@ def _point_update(table: str, columns, point, items: list, assigned: frozenset, 
         known = facts[0]
         schema = version.schema
         if known is None or known.schema is not schema:
-            known = facts[0] = SchemaFacts(schema, assigned)
+            known = facts[0] = SchemaFacts(schema, assigned, update=True)
         r = old + (rowid,)      # the scan's row: the table's columns, then the rowid
         values = list(old)
         for i, fn in items:
@@ -236,7 +237,7 @@ def _point_update(table: str, columns, point, items: list, assigned: frozenset, 
         known = facts[0]
         schema = version.schema
         if known is None or known.schema is not schema:
-            known = facts[0] = SchemaFacts(schema, assigned)
+            known = facts[0] = SchemaFacts(schema, assigned, update=True)
         if not known.plain or constraints.referenced_in(root.tables, table):
             return None
         r = old + (rowid,)

@@ -1,17 +1,18 @@
-"""Column type modifiers: VARCHAR(n), NUMERIC(p, s) and SMALLINT, applied to values as
-they are stored.
+"""Column type modifiers: VARCHAR(n), NUMERIC(p, s), SMALLINT and INTEGER, applied to
+values as they are stored.
 
-A column declared ``varchar(3)``, ``numeric(5, 2)`` or ``smallint`` keeps its engine type
-(TEXT, NUMERIC, INTEGER: int64) plus a ``typmod`` on its schema column. Every write path
-hands its new rows (Python tuples) or table (Arrow) through ``fit_rows`` / ``fit_table`` before the
+A column declared ``varchar(3)``, ``numeric(5, 2)``, ``smallint`` or ``int`` keeps its
+engine type (TEXT, NUMERIC, INTEGER: int64) plus a ``typmod`` on its schema column. Every
+write path hands its new rows (Python tuples) or table (Arrow) through ``fit_rows`` / ``fit_table`` before the
 constraint checks (exec/constraints.py), which return what is stored:
 
 * VARCHAR(n): a longer value is ``22001``, unless what is past n characters is only
   spaces, which are cut (PostgreSQL's rule for an assignment);
 * NUMERIC(p, s): rounded half away from zero to s digits (the value then shows s digits),
   ``22003`` when the digits left of the point do not fit p - s (numeric.fit);
-* SMALLINT (``("int2",)``): a value outside 16 bits is ``22003``, as PostgreSQL's and
-  DuckDB's refuse it (INTEGER is int64 by design: DESIGN.md);
+* SMALLINT and INTEGER (``("int2",)``, ``("int4",)``: int, int4, serial): a value outside
+  16 or 32 bits is ``22003``, as PostgreSQL's and DuckDB's refuse it (every integer is
+  stored as int64 by design: DESIGN.md; the declared width is kept and checked);
 * an enum type (``("enum", name, labels)``, CREATE TYPE ... AS ENUM): the values are
   TEXT, one of the labels, else ``22P02`` as PostgreSQL's enum input says;
 * a domain (``("domain", name, base typmod, not null, ((constraint, CHECK sql), ...),
@@ -73,9 +74,10 @@ def fit_varchar(value: str, length: int) -> str:
 
 
 # typmod -> (lowest, highest, the type's name in PostgreSQL's error)
-INT_RANGES = {"int2": (-2 ** 15, 2 ** 15 - 1, "smallint")}
+INT_RANGES = {"int2": (-2 ** 15, 2 ** 15 - 1, "smallint"),
+              "int4": (-2 ** 31, 2 ** 31 - 1, "integer")}
 
-_fits: dict = {}    # id(schema) -> (schema, ((position, typmod), ...))
+_fits: dict = {}    # id(schema) -> (schema, modified, value modifiers, integer ranges)
 
 
 def _acts(typmod: tuple) -> bool:
@@ -86,29 +88,37 @@ def _acts(typmod: tuple) -> bool:
         typmod[0] in INT_RANGES
 
 
-def modified_columns(schema) -> tuple:
-    """((position, typmod), ...) of the schema's columns whose modifier checks or changes
-    values, cached per (immutable) schema object."""
+def _facts(schema) -> tuple:
+    """(schema, ``modified_columns``, ``value_modifiers``, ``int_ranges``), worked out
+    once per (immutable) schema object."""
     entry = _fits.get(id(schema))
     if entry is not None and entry[0] is schema:
-        return entry[1]
+        return entry
     found = tuple((i, c.typmod) for i, c in enumerate(schema.columns)
                   if c.typmod is not None and _acts(c.typmod))
+    entry = (schema, found, tuple(m for m in found if m[1][0] not in INT_RANGES),
+             tuple((i, *INT_RANGES[t[0]]) for i, t in found if t[0] in INT_RANGES))
     if len(_fits) > 4096:
         _fits.clear()
-    _fits[id(schema)] = (schema, found)
-    return found
+    _fits[id(schema)] = entry
+    return entry
+
+
+def modified_columns(schema) -> tuple:
+    """((position, typmod), ...) of the schema's columns whose modifier checks or changes
+    values."""
+    return _facts(schema)[1]
 
 
 def value_modifiers(schema) -> tuple:
     """``modified_columns`` but the integer widths: the modifiers that may change a value
-    (a point write checks the widths itself with ``int_ranges``)."""
-    return tuple(m for m in modified_columns(schema) if m[1][0] not in INT_RANGES)
+    (the widths are checked apart, with ``int_ranges``)."""
+    return _facts(schema)[2]
 
 
 def int_ranges(schema) -> tuple:
-    """((position, lowest, highest, type name), ...) of the SMALLINT columns."""
-    return tuple((i, *INT_RANGES[t[0]]) for i, t in modified_columns(schema) if t[0] in INT_RANGES)
+    """((position, lowest, highest, type name), ...) of the SMALLINT and INTEGER columns."""
+    return _facts(schema)[3]
 
 
 def check_ranges(ranges: tuple, row: tuple) -> None:
@@ -272,8 +282,14 @@ def round_temporal_array(column, precision: int):
 
 
 def fit_rows(schema, rows: list[tuple]) -> list[tuple]:
-    """The rows as the columns' modifiers store them (the same list when none change)."""
-    mods = modified_columns(schema)
+    """The rows as the columns' modifiers store them (the same list when none change).
+    Integer widths only check (a comparison per value, no copy: every int column has one)."""
+    _, found, mods, ranges = _facts(schema)
+    if not found:
+        return rows
+    if ranges:
+        for row in rows:
+            check_ranges(ranges, row)
     if not mods:
         return rows
     out = []

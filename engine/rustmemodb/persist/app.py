@@ -35,7 +35,7 @@ from .ids import uuid4
 T = TypeVar("T")
 
 SYSTEM_TABLES = {
-    "_persist_collections": '"name" TEXT PRIMARY KEY, "schema_version" INTEGER NOT NULL, '
+    "_persist_collections": '"name" TEXT PRIMARY KEY, "schema_version" BIGINT NOT NULL, '
                             '"model" JSONB',
     "_persist_idempotency": '"scope" TEXT PRIMARY KEY, "collection" TEXT NOT NULL, '
                             '"operation" TEXT NOT NULL, "key" TEXT NOT NULL, '
@@ -44,10 +44,10 @@ SYSTEM_TABLES = {
     # No primary key: "seq" orders the records and the index on "entity_id" finds an
     # entity's trail; a generated UUID key cost a third of a create (directories made
     # before keep their "audit_id" column, and records written there still fill it).
-    "_persist_audit": '"seq" INTEGER NOT NULL, '
+    "_persist_audit": '"seq" BIGINT NOT NULL, '
                       '"collection" TEXT NOT NULL, "entity_id" UUID NOT NULL, '
                       '"operation" TEXT NOT NULL, "at" TIMESTAMP NOT NULL, "actor" TEXT, '
-                      '"version_before" INTEGER, "version_after" INTEGER, "changed" JSONB',
+                      '"version_before" BIGINT, "version_after" BIGINT, "changed" JSONB',
 }
 _AUDIT_INSERT = 'INSERT INTO "_persist_audit" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'
 _AUDIT_INSERT_WITH_ID = 'INSERT INTO "_persist_audit" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'

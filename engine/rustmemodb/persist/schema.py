@@ -26,8 +26,8 @@ from typing import Any
 from .errors import ValidationError
 
 SYSTEM_COLUMNS = ("_id", "_version", "_schema_version", "_created_at", "_updated_at")
-SYSTEM_DDL = ('"_id" UUID PRIMARY KEY, "_version" INTEGER NOT NULL, '
-              '"_schema_version" INTEGER NOT NULL, "_created_at" TIMESTAMP NOT NULL, '
+SYSTEM_DDL = ('"_id" UUID PRIMARY KEY, "_version" BIGINT NOT NULL, '
+              '"_schema_version" BIGINT NOT NULL, "_created_at" TIMESTAMP NOT NULL, '
               '"_updated_at" TIMESTAMP NOT NULL')
 
 _SCALARS = [(bool, "BOOLEAN"), (int, "INTEGER"), (float, "FLOAT"), (str, "TEXT"),
@@ -35,8 +35,13 @@ _SCALARS = [(bool, "BOOLEAN"), (int, "INTEGER"), (float, "FLOAT"), (str, "TEXT")
 
 
 def ddl_type(sql_type: str) -> str:
-    """A field's type as DDL: a document field is a jsonb column (SQL's JSON is json)."""
-    return "JSONB" if sql_type == "JSON" else sql_type
+    """A field's type as DDL: a document field is a jsonb column (SQL's JSON is json); an
+    int field is a bigint column (a Python int has no 32-bit bound; the engine's INTEGER
+    written as ``integer`` keeps PostgreSQL's int4 range)."""
+    return _DDL_TYPES.get(sql_type, sql_type)
+
+
+_DDL_TYPES = {"JSON": "JSONB", "INTEGER": "BIGINT"}
 
 
 @dataclasses.dataclass(frozen=True)

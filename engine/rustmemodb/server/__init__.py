@@ -77,8 +77,13 @@ class Server:
                  branches: dict[str, Any] | None = None, dbname: str = "rustmemodb",
                  max_message_size: int = 64 << 20, workers: int = 16,
                  settings: dict[str, str] | None = None, tls_cert: str | None = None,
-                 tls_key: str | None = None, fsync_helper: bool | str = True) -> None:
+                 tls_key: str | None = None, fsync_helper: bool | str = True,
+                 default_isolation: str = "read committed") -> None:
+        from ..txn import isolation
         self.database = _as_database(database)
+        # the isolation of a client's transactions unless it asks for one: PostgreSQL's
+        # READ COMMITTED (the embedded API's default is REPEATABLE READ: README)
+        self.default_isolation = isolation.normalize(default_isolation)
         # A callable is asked on every connect, so branches made after the server
         # started (a notebook's later forks) are served too.
         self._branches = branches if callable(branches) else \
@@ -294,7 +299,10 @@ def serve(database, host: str = "127.0.0.1", port: int = 0, users: dict[str, str
     Linux AIO, whichever works first (server/durable.py); ``fsync_helper="aio"`` or
     ``"process"`` picks one, ``False`` waits for fsyncs on a thread instead;
     ``"replies"``: the helper process that also writes the log's frames and sends durable
-    point writes' replies (faster update-heavy work, not the default: README)."""
+    point writes' replies (faster update-heavy work, not the default: README).
+    ``default_isolation``: of clients' transactions that name none (what
+    ``default_transaction_isolation`` starts as and RESET returns to): ``"read
+    committed"``, as PostgreSQL's, or ``"repeatable read"`` (the embedded default)."""
     return Server(database, host, port, users, **options).start()
 
 

@@ -36,6 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: the first that works here, in that order); replies: "
                         "the helper process also writes the log and sends durable point "
                         "writes' replies")
+    p.add_argument("--default-isolation", default="read committed",
+                   choices=("read committed", "repeatable read", "serializable"),
+                   help="isolation of clients' transactions that name none (default: "
+                        "PostgreSQL's read committed)")
     return p
 
 
@@ -54,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         server = serve(conn, host=args.host, port=args.port, users=users,
                        auth="trust" if args.trust and not users else args.auth, dbname=args.dbname,
                        tls_cert=args.tls_cert, tls_key=args.tls_key,
-                       fsync_helper={"auto": True, "thread": False}.get(args.fsync, args.fsync))
+                       fsync_helper={"auto": True, "thread": False}.get(args.fsync, args.fsync),
+                       default_isolation=args.default_isolation)
     except ValueError as exc:   # how to authenticate is missing or wrong: a usage error
         print(f"rustmemodb server: {exc}\nhint: give --user NAME --password ..., a --db whose "
               "database has LOGIN roles, or --trust (loopback only)", file=sys.stderr)

@@ -652,13 +652,16 @@ _DIRECT = (types.INTEGER, types.FLOAT, types.BOOLEAN, types.DATE, types.TIMESTAM
 class RowConverter:
     """Rows of field texts -> typed Arrow columns, naming line and column on a bad value."""
 
-    def __init__(self, label: str, columns: list[tuple[str, str]], binary: bool) -> None:
+    def __init__(self, label: str, columns: list[tuple[str, str]], binary: bool,
+                 oids: list[int] | None = None) -> None:
         from ..exec.functions.cast import from_text
         self.label = label
         self.columns = columns
         self.binary = binary
         self.from_text = from_text
-        self.oids = [pgtypes.oid_of(t) if not types.is_array(t) else 0 for _, t in columns]
+        # binary values are read by the column's wire type (an int4 column's in 4 bytes)
+        self.oids = [(oids[k] if oids else pgtypes.oid_of(t)) if not types.is_array(t) else 0
+                     for k, (_, t) in enumerate(columns)]
 
     def convert(self, rows: list[tuple[int, list]]) -> pa.Table:
         arrays = []
@@ -692,6 +695,9 @@ class RowConverter:
     def _binary(self, data: bytes, t: str, k: int):
         if types.is_array(t):
             raise errors.not_supported("binary COPY of array columns")
+        if len(data) != _INT_SIZES.get(self.oids[k], len(data)):
+            # int2/int4/int8 are sent in exactly 2/4/8 bytes (an int4 column's in 4)
+            raise errors.sql_error("22P03", "incorrect binary data format")
         value = pgtypes.decode_param(data, 1, self.oids[k], t, k)
         if t == types.INTEGER and isinstance(value, int):
             return types.check_int(value)
@@ -708,6 +714,9 @@ class RowConverter:
         if t == types.TIMETZ and not isinstance(value, int):
             return types.timetz.of_python(value)
         return value
+
+
+_INT_SIZES = {pgtypes.INT2: 2, pgtypes.INT4: 4, pgtypes.INT8: 8}
 
 
 def _text_form(v, t: str) -> str:
@@ -753,8 +762,8 @@ async def copy_in(session, spec: CopySpec) -> str:
     conn = session.conn
     columns = spec.columns or _stored_columns(conn, spec.table)
     names = ", ".join(_quote_ident(c) for c in columns) if columns else "*"
-    probe = await session.call(_describe, conn, f"SELECT {names} FROM {_quote_ident(spec.table)}"
-                                                f" LIMIT 0")
+    probe_sql = f"SELECT {names} FROM {_quote_ident(spec.table)} LIMIT 0"
+    probe = await session.call(_describe, conn, probe_sql)
     if spec.columns and len(set(spec.columns)) != len(spec.columns):
         dup = next(c for c in spec.columns if spec.columns.count(c) > 1)
         raise errors.sql_error("42701", f'column "{dup}" specified more than once')
@@ -763,8 +772,10 @@ async def copy_in(session, spec: CopySpec) -> str:
             raise errors.sql_error("42703", f'column "{name}" does not exist')
     ncols = len(probe)
     binary = spec.format == "binary"
+    oids = None
     if binary:
-        decoder: Any = BinaryDecoder(spec, ncols, [pgtypes.oid_of(t) for _, t in probe])
+        oids = await session.call(_wire_oids, conn, probe_sql, probe)
+        decoder: Any = BinaryDecoder(spec, ncols, oids)
     else:
         decoder = (CsvDecoder if spec.format == "csv" else TextDecoder)(spec,
                                                                        [n for n, _ in probe])
@@ -772,7 +783,7 @@ async def copy_in(session, spec: CopySpec) -> str:
             idx = {n: i for i, (n, _) in enumerate(probe)}
             decoder.force_not_null = {idx[n] for n in spec.force_not_null}
             decoder.force_null = {idx[n] for n in spec.force_null}
-    converter = RowConverter(spec.label, probe, binary)
+    converter = RowConverter(spec.label, probe, binary, oids)
     target = f"{_quote_ident(spec.table)} ({', '.join(_quote_ident(n) for n, _ in probe)})"
     select = ", ".join(f"c{i}" if t in _DIRECT or t == types.TEXT else
                        f"CAST(c{i} AS {types.sql_name(t)})" for i, (_, t) in enumerate(probe))
@@ -856,6 +867,14 @@ def _describe(conn, sql: str) -> list[tuple[str, str]]:
     return [(d[0], d[1]) for d in cur.description]
 
 
+def _wire_oids(conn, sql: str, columns: list) -> list[int]:
+    """The type OID of each of ``columns`` (the result of ``sql``) as the wire describes
+    it: binary COPY FROM reads a column declared integer (int4) in 4 bytes, as
+    PostgreSQL's int4recv, and smallint in 2."""
+    from .session import declared_columns
+    return [pgtypes.oid_of(t) for _, t in declared_columns(conn, sql, columns)]
+
+
 async def copy_out(session, spec: CopySpec) -> str:
     """Run the query (or read the table) and stream it to the client as CopyData."""
     if spec.query is not None:
@@ -866,6 +885,9 @@ async def copy_out(session, spec: CopySpec) -> str:
     cur = await session.call(_run_query, session.conn, sql)
     columns = [(d[0], d[1]) for d in cur.description]
     binary = spec.format == "binary"
+    if binary:                  # an int4 column's values in 4 bytes, as PostgreSQL's
+        from .session import declared_columns
+        columns = await session.call(declared_columns, session.conn, sql, columns)
     if isinstance(spec.force_quote, list):
         missing = [c for c in spec.force_quote if c not in [n for n, _ in columns]]
         if missing:

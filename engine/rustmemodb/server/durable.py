@@ -141,24 +141,20 @@ class DurabilityWaiter:
         that learnt of the fsync, before the future resolves (the future's own
         callbacks would run one loop iteration later, one scheduled handle per commit);
         else as the future's callback."""
-        if self._helpers:
-            channel = self._channels.get(id(database), _NONE)
-            if channel is not _NONE and channel is not None and channel.database is database:
-                # (its loop is the running one: asyncio.get_running_loop() costs a
-                # getpid system call per commit in CPython 3.11)
-                future = channel.loop.create_future()
-                channel.wait(commits, future, done, reply)
-                return future
-            loop = asyncio.get_running_loop()
-            future = loop.create_future()
-            if channel is _NONE or channel is not None:
-                channel = self._channel(database, loop)
+        channel = self._channels.get(id(database), _NONE) if self._helpers else None
+        if channel is not None and channel is not _NONE and channel.database is database:
+            # (its loop is the running one: asyncio.get_running_loop() costs a getpid
+            # system call per commit in CPython 3.11)
+            future = channel.loop.create_future()
+            channel.wait(commits, future, done, reply)
+            return future
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        if channel is not None:          # none made yet (_NONE), or another database's
+            channel = self._channel(database, loop)
             if channel is not None:
                 channel.wait(commits, future, done, reply)
                 return future
-        else:
-            loop = asyncio.get_running_loop()
-            future = loop.create_future()
         if done is not None:
             future.add_done_callback(lambda f: None if f.cancelled() else done(f.exception()))
         if self._thread is None or self._closed:

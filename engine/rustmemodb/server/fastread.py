@@ -207,7 +207,7 @@ class PreparedRead:
         if shape is None:
             return None
         reader = session.point_reader(stmt.sql)
-        if reader is None or reader.columns != stmt.columns:
+        if reader is None or reader.columns != (stmt.engine_columns or stmt.columns):
             return None
         return cls(reader, shape, RowWriter(stmt.columns, shape.formats,
                                             row_description(stmt.columns, shape.formats,

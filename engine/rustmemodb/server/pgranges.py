@@ -27,37 +27,14 @@ def _as_range(kind, v) -> ranges.Range:
 
 
 def _numeric_send(v: float) -> bytes:
-    """numeric_send of a float8's shortest decimal: sign, weight and base-10000 digits."""
+    """numeric_send (``pgtypes.numeric_send``) of a float8's decimal digits: an integral
+    one's exactly (12, not 12.0), another's shortest repr."""
     if v != v:
-        return struct.pack("!hhHH", 0, 0, 0xC000, 0)
+        return pgtypes.numeric_send("NaN")
     if v in (float("inf"), float("-inf")):
-        return struct.pack("!hhHH", 0, 0, 0xD000 if v > 0 else 0xF000, 0)
-    d = Decimal(int(v)) if v == int(v) else Decimal(repr(v))   # as its text: 12, not 12.0
-    sign, digits, exp = d.as_tuple()
-    dscale = max(-exp, 0)
-    text = "".join(map(str, digits))
-    # align the digits on base-10000 groups: the integer part pads left, the fraction right
-    int_len = len(text) + exp
-    if exp > 0:
-        text += "0" * exp
-    pad_left = (-int_len) % 4 if int_len > 0 else 0
-    if int_len <= 0:
-        text = "0" * (-int_len) + text
-        int_len = 0
-    text = "0" * pad_left + text
-    int_len += pad_left
-    text += "0" * ((-len(text)) % 4)
-    groups = [int(text[i:i + 4]) for i in range(0, len(text), 4)]
-    weight = int_len // 4 - 1
-    while groups and groups[0] == 0:
-        groups.pop(0)
-        weight -= 1
-    while groups and groups[-1] == 0:
-        groups.pop()
-    if not groups:
-        weight = 0
-    return struct.pack(f"!hhHH{len(groups)}H", len(groups), weight,
-                       0x4000 if sign else 0, dscale, *groups)
+        return pgtypes.numeric_send("Infinity" if v > 0 else "-Infinity")
+    return pgtypes.numeric_send(format(Decimal(int(v)) if v == int(v) else Decimal(repr(v)),
+                                       "f"))
 
 
 def _element_send(kind) -> Callable[[Any], bytes]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import json
+import math
 import re
 import struct
 import uuid
@@ -19,6 +20,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from .. import composite, errors, infinity, types
+from ..lazy_import import numpy as np
 from ..catalog.pg_catalog import COMPOSITE_NAMES, record_oid
 from ..exec.functions.array import parse_array_literal
 from . import pgbits, pgmoney, pgnet, pgnumeric, pgtimetz
@@ -36,6 +38,14 @@ OID_TYPE = "OID"
 # Another: PostgreSQL's one-byte "char" (pg_type.typtype), which asyncpg reads as bytes
 # and compares with b'r', b'e' ... to tell a range, enum or domain type from the others.
 CHAR_TYPE = "CHAR1"
+# And two more: a result column that is a table column declared smallint or integer
+# (stored as int64: exec/typmods.py) is described as PostgreSQL describes it, int2/int4,
+# and sent in 2/4 bytes in binary (server/session.py ``_declared_widths``).
+INT2_TYPE, INT4_TYPE = "INT2", "INT4"
+# Likewise a table column declared numeric, real or varchar (stored as FLOAT, FLOAT and
+# TEXT) is described as numeric (1700: a client reads a Decimal, printed to the column's
+# scale: ``numeric_type``), float4 (700) and varchar (1043). ``declared_type`` picks.
+NUMERIC_TYPE, FLOAT4_TYPE, VARCHAR_TYPE = "NUMERIC", "FLOAT4", "VARCHAR"
 
 OID_OF_TYPE = {
     types.INTEGER: INT8, types.FLOAT: FLOAT8, types.TEXT: TEXT, types.BOOLEAN: BOOL,
@@ -47,7 +57,7 @@ OID_OF_TYPE = {
     types.NULL: TEXT, types.UNKNOWN: TEXT, OID_TYPE: OID, CHAR_TYPE: 18,
 }
 # typlen for RowDescription (-1: variable length).
-TYPLEN = {INT8: 8, FLOAT8: 8, BOOL: 1, TIMESTAMP: 8, TIMESTAMPTZ: 8, DATE: 4, UUID: 16, INTERVAL: 16, TIME: 8,
+TYPLEN = {INT8: 8, INT4: 4, INT2: 2, FLOAT8: 8, FLOAT4: 4, BOOL: 1, TIMESTAMP: 8, TIMESTAMPTZ: 8, DATE: 4, UUID: 16, INTERVAL: 16, TIME: 8,
           1266: 12,
           OID: 4}
 
@@ -77,13 +87,23 @@ ARRAY_OID = {INT8: 1016, FLOAT8: 1022, TEXT: 1009, BOOL: 1000, TIMESTAMP: 1115, 
 
 def conversion_columns(columns) -> list:
     """``columns`` as the rows are converted for the wire: a json column stays its text
-    (the DB-API parses json; the wire sends it as written), so it converts as TEXT."""
-    if not any(t in _JSON_TEXT for _, t in columns):
+    (the DB-API parses json; the wire sends it as written), so it converts as TEXT; a
+    column described by its declaration (int4, numeric, float4, varchar: ``declared_type``)
+    converts as the engine type it is stored as."""
+    if not any(t in _CONVERTED_AS for _, t in columns):
         return columns
-    return [(n, _JSON_TEXT.get(t, t)) for n, t in columns]
+    return [(n, _CONVERTED_AS.get(t, t)) for n, t in columns]
 
 
-_JSON_TEXT = {types.JSONT: types.TEXT, types.array_of(types.JSONT): types.array_of(types.TEXT)}
+_CONVERTED_AS = {types.JSONT: types.TEXT,
+                 types.array_of(types.JSONT): types.array_of(types.TEXT)}
+
+
+def described_as(columns: list, described: list | None, engine: list | None) -> list:
+    """A result's ``columns`` as its statement described them (``described``: int2/int4,
+    numeric ... where the statement's columns, ``engine``, are declared so), when the
+    result has the columns the statement was prepared with; else ``columns``."""
+    return described if engine is not None and columns == engine else columns
 
 
 def result_oid_of(sql_type: str) -> int:
@@ -138,8 +158,9 @@ def wire_columns(sql: str, columns: list) -> list:
              CHAR_TYPE if n == "kind" and t == types.TEXT else t) for n, t in columns]
 
 
-def format_float(v: float) -> str:
-    """float8out of PostgreSQL >= 12: shortest exact digits, exponent outside [-4, 15)."""
+def format_float(v: float, limit: int = 15) -> str:
+    """float8out of PostgreSQL >= 12: shortest exact digits, exponent outside [-4, 15)
+    (float4out: outside [-4, 6), ``limit`` 6)."""
     if v != v:
         return "NaN"
     if v in (float("inf"), float("-inf")):
@@ -149,7 +170,7 @@ def format_float(v: float) -> str:
     digits, exp = _shortest(v)
     sign = "-" if v < 0 else ""
     point = exp + 1                     # decimal exponent of the first digit is ``exp``
-    if exp < -4 or exp >= 15:
+    if exp < -4 or exp >= limit:
         mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
         return f"{sign}{mant}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
     if point <= 0:
@@ -214,6 +235,19 @@ _d = struct.Struct("!d").pack
 _i = struct.Struct("!i").pack
 
 
+def _narrow(pack: Callable[[int], bytes]) -> Callable[[int], bytes]:
+    """The binary int2/int4 of a result column described so (``INT2_TYPE``): a value
+    that does not fit means the column's type changed since the statement was described
+    (ALTER COLUMN ... TYPE bigint), which PostgreSQL refuses as here."""
+    def encode(v: int) -> bytes:
+        try:
+            return pack(v)
+        except struct.error:
+            raise errors.sql_error("0A000", "cached plan must not change result type") \
+                from None
+    return encode
+
+
 def _bin_timestamp(v: dt.datetime) -> bytes:
     if isinstance(v, infinity.Infinite):       # PostgreSQL's own: INT64 max/min
         return _q(int(v))
@@ -255,6 +289,114 @@ _BIN_OUT: dict[str, Callable[[Any], bytes]] = {
     types.TSVECTOR: lambda v: _ts_wire().tsvector_send(v),
     types.TSQUERY: lambda v: _ts_wire().tsquery_send(v),
 }
+
+
+_FLOAT4_MAX = 3.4028234663852886e38
+
+
+def _float4_text(v: float) -> str:
+    """float4out: the shortest digits that read back as the float4 value."""
+    if v != v or abs(v) > _FLOAT4_MAX:
+        return format_float(v)
+    return format_float(float(str(np.float32(v))), 6)
+
+
+def _float4_send(v: float) -> bytes:
+    return struct.pack("!f", v if v != v or abs(v) <= _FLOAT4_MAX else
+                       math.copysign(math.inf, v))
+
+
+def _numeric_text(scale: int | None) -> Callable[[float], str]:
+    """numeric_out of a value stored as float8: ``scale`` digits after the point (the
+    column's, to which every write rounded it: exec/typmods.py), or for an unconstrained
+    column the shortest digits, without an exponent (numeric never prints one)."""
+    def text(v: float) -> str:
+        if v != v:
+            return "NaN"
+        if v in (math.inf, -math.inf):
+            return "Infinity" if v > 0 else "-Infinity"
+        if scale is not None:
+            out = f"{v:.{scale}f}"
+        else:
+            out = repr(float(v))
+            if "e" in out:
+                out = format(Decimal(out), "f")
+            elif out.endswith(".0"):
+                out = out[:-2]
+        if out[0] == "-" and not out.strip("-0."):
+            out = out[1:]                  # numeric has no negative zero
+        return out
+    return text
+
+
+_NUMERIC_SPECIAL = {"NaN": 0xC000, "Infinity": 0xD000, "-Infinity": 0xF000}
+
+
+def numeric_send(text: str) -> bytes:
+    """numeric_send of a plain decimal (``numeric_out``'s text): digit count, weight (in
+    base 10000), sign, display scale, then the base-10000 digits."""
+    special = _NUMERIC_SPECIAL.get(text)
+    if special is not None:
+        return struct.pack("!hhHH", 0, 0, special, 0)
+    sign = 0x4000 if text[0] == "-" else 0
+    whole, _, frac = text.lstrip("-").partition(".")
+    whole = whole.lstrip("0")
+    whole = "0" * (-len(whole) % 4) + whole
+    dscale = len(frac)
+    frac += "0" * (-len(frac) % 4)
+    digits = [int(whole[i:i + 4]) for i in range(0, len(whole), 4)] + \
+             [int(frac[i:i + 4]) for i in range(0, len(frac), 4)]
+    weight = len(whole) // 4 - 1
+    while digits and digits[0] == 0:
+        digits.pop(0)
+        weight -= 1
+    while digits and digits[-1] == 0:
+        digits.pop()
+    if not digits:
+        weight, sign = 0, 0
+    return struct.pack(f"!hhHH{len(digits)}H", len(digits), weight, sign, dscale, *digits)
+
+
+def _declare(name: str, oid: int, stored: str, text: Callable[[Any], str],
+             binary: Callable[[Any], bytes]) -> str:
+    # (the OID last: ``numeric_type`` tests for it, maybe on another thread, and the
+    # encoders must be in place once it is)
+    _TEXT_OUT[name] = text
+    _BIN_OUT[name] = binary
+    _CONVERTED_AS[name] = stored
+    OID_OF_TYPE[name] = oid
+    return name
+
+
+def numeric_type(scale: int | None) -> str:
+    """The wire type of a numeric column of this scale (None: unconstrained)."""
+    name = NUMERIC_TYPE if scale is None else f"{NUMERIC_TYPE}({scale})"
+    if name not in OID_OF_TYPE:
+        text = _numeric_text(scale)
+        _declare(name, NUMERIC, types.FLOAT, text, lambda v: numeric_send(text(v)))
+    return name
+
+
+_declare(INT2_TYPE, INT2, types.INTEGER, str, _narrow(struct.Struct("!h").pack))
+_declare(INT4_TYPE, INT4, types.INTEGER, str, _narrow(_i))
+_declare(FLOAT4_TYPE, FLOAT4, types.FLOAT, _float4_text, _float4_send)
+_declare(VARCHAR_TYPE, VARCHAR, types.TEXT, str, lambda v: str(v).encode())
+numeric_type(None)
+_BY_MODIFIER = {("int2", types.INTEGER): INT2_TYPE, ("int4", types.INTEGER): INT4_TYPE,
+                ("float4", types.FLOAT): FLOAT4_TYPE, ("varchar", types.TEXT): VARCHAR_TYPE}
+
+
+def declared_type(stored: str, typmod: tuple | None) -> str | None:
+    """How the wire describes a result column that is a table column of engine type
+    ``stored`` declared with ``typmod`` (exec/typmods.py): int2/int4, numeric, float4,
+    varchar; None where the engine's type is PostgreSQL's (bigint, float8, text)."""
+    if not typmod:
+        return None
+    if typmod[0] == "domain":            # described as its base type, as PostgreSQL does
+        return declared_type(stored, typmod[2])
+    if typmod[0] == "numeric" and stored == types.FLOAT:
+        return numeric_type(typmod[2] if len(typmod) == 3 else None)
+    return _BY_MODIFIER.get((typmod[0], stored))
 
 
 def _ts_wire():

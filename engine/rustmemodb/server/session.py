@@ -36,7 +36,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from .. import errors
+from .. import errors, types
 from ..api.cursor import arrow_to_rows, rows_to_python
 from ..api.guard import as_db_error
 from ..auth.role_settings import apply_at_login
@@ -85,6 +85,9 @@ class Statement:
     param_types: list[str]
     columns: list | None          # [(name, engine type)] or None (no rows)
     empty: bool = False
+    # The engine's result columns when ``columns`` describes some as their table columns
+    # were declared (int4, numeric, ...: ``_declared_widths``), else None.
+    engine_columns: list | None = None
     # RowDescription messages by result formats: a client describing the same
     # statement for every execution (libpq does) gets them from here.
     descriptions: dict = field(default_factory=dict)
@@ -335,6 +338,9 @@ class ClientSession:
         if self.out:                     # replies held for a batch (_reply) go first
             self._write()
         self.busy = True
+        session = self.conn._session if self.conn is not None else None
+        if session is not None:          # a write race may sleep before its re-run here
+            fn, args = _off_loop, (session, fn, *args)
         try:
             # in this connection's context: its TimeZone (pgtypes.WIRE_ZONE) goes along
             return await asyncio.get_running_loop().run_in_executor(
@@ -583,6 +589,11 @@ class ClientSession:
         apply_at_login(engine_session, self.server.database.head.auth, role)   # ALTER ROLE SET
         engine_session.database_name = self.params.get("database") or self.user
         engine_session.backend_pid = self.pid
+        # PostgreSQL's default isolation for a client's transactions (the server's
+        # ``default_isolation``); the statements this session runs on the loop re-run a
+        # lost write race at once (``call`` runs the others off it)
+        engine_session.boot_isolation = self.server.default_isolation
+        engine_session.on_loop = True
         self._describe_backend(engine_session.backend)   # pg_stat_activity, NOTIFY
         engine_session.open_cursors = self._open_cursors   # pg_cursors
         superuser = role is None or self.server.database.head.auth.is_superuser(role)
@@ -833,9 +844,10 @@ class ClientSession:
                 outcome = await self._run(text, None)
                 self._notices()
                 if outcome.columns is not None:
-                    formats = [0] * len(outcome.columns)
-                    self.out += _row_description(outcome.columns, formats)
-                    await self._send_rows(outcome.rows, outcome.columns, formats, 0)
+                    columns = declared_columns(self.conn, text, outcome.columns)
+                    formats = [0] * len(columns)
+                    self.out += _row_description(columns, formats)
+                    await self._send_rows(outcome.rows, columns, formats, 0)
                 self.out += m.command_complete(outcome.tag)
             except errors.Error as exc:
                 self._notices()
@@ -877,10 +889,11 @@ class ClientSession:
             finally:
                 self._notices()
             if outcome.columns is not None:
-                formats = [0] * len(outcome.columns)
+                columns = declared_columns(self.conn, text, outcome.columns)
+                formats = [0] * len(columns)
                 rows = outcome.rows
-                out += _row_description(outcome.columns, formats)
-                out += _encode_rows(rows.take(rows.count), outcome.columns, formats)
+                out += _row_description(columns, formats)
+                out += _encode_rows(rows.take(rows.count), columns, formats)
             out += m.command_complete(outcome.tag)
         except errors.Error as exc:
             if exc.position is not None:     # positions count from the Query's start
@@ -906,7 +919,7 @@ class ClientSession:
         reader, values = found
         rows_out = reader.wire
         if rows_out is None:
-            columns = reader.columns
+            columns = declared_columns(conn, text, reader.columns)
             formats = [0] * len(columns)
             rows_out = reader.wire = RowWriter(columns, formats,
                                                _row_description(columns, formats))
@@ -961,9 +974,11 @@ class ClientSession:
         of the transactions drivers and ORMs open (psycopg and JDBC without autocommit,
         pgbench's TPC-B: 5.1 ms per transaction for one client, 60 % of it hops). Once
         a transaction runs anything else (a scan, DDL, COPY, SET), the rest of it goes to
-        the worker thread as before, COMMIT included; so does all of a READ COMMITTED
-        one (a conflict makes it re-run after a backoff sleep, which must not stall
-        the loop). A REPEATABLE READ COMMIT that loses is 40001 at once."""
+        the worker thread as before, COMMIT included. A REPEATABLE READ COMMIT that
+        loses is 40001 at once; a READ COMMITTED transaction that loses a race (at a
+        statement or at COMMIT) runs again on the newest data at once, on the loop (no
+        backoff sleep there: ``Session.on_loop``), and once re-run (a new transaction
+        object) goes on on the worker threads."""
         session = self.conn._session
         kind = session.point_kind(sql)
         if kind == "SELECT":             # a point read: no commit to wait for
@@ -983,9 +998,7 @@ class ClientSession:
                     if word in _OPENS:
                         outcome = self._execute(sql, params)
                         txn = session.txn
-                        # (not READ COMMITTED: its statements and COMMIT re-run the
-                        # transaction after a conflict, sleeping between runs)
-                        if txn is not None and txn.statements is None:
+                        if txn is not None:
                             self._light_txn, self._light = txn, 0
                         return outcome
                 elif word in _ENDS and not _TO_SAVEPOINT.match(sql):
@@ -1167,8 +1180,10 @@ class ClientSession:
             columns = [("QUERY PLAN", "TEXT")] if prepared.kind == "EXPLAIN" else None
         elif prepared.bound.returns_rows and prepared.plan is not None:
             columns = pgtypes.wire_columns(sql, list(prepared.plan.columns))
+        described = _declared_widths(prepared, columns) if columns is not None else None
         return Statement(sql, pgtypes.parameter_oids(sql, slot_types, oids), slot_types,
-                         columns, plain=True,
+                         described or columns, plain=True,
+                         engine_columns=columns if described else None,
                          sources=_sources(prepared) if columns is not None else None)
 
     def on_bind(self, r: Reader) -> None:
@@ -1256,7 +1271,10 @@ class ClientSession:
             finally:
                 self._notices()
             portal.executed = True
-            portal.columns, portal.rows, portal.tag = outcome.columns, outcome.rows, outcome.tag
+            stmt = portal.statement
+            portal.columns = pgtypes.described_as(outcome.columns, stmt.columns,
+                                                  stmt.engine_columns)
+            portal.rows, portal.tag = outcome.rows, outcome.tag
         if portal.done:
             self.out += m.command_complete(portal.tag)
             return
@@ -1318,8 +1336,8 @@ class ClientSession:
             fmts = _formats(codes, n, "parameter")
             ncols = len(stmt.columns) if stmt.columns is not None else 0
             formats = _formats(result_codes, ncols, "result")
-            decode, oids, types = pgtypes.decode_param, stmt.param_oids, stmt.param_types
-            params = [decode(raw[i], fmts[i], oids[i], types[i], i) for i in range(n)]
+            decode, oids, slots = pgtypes.decode_param, stmt.param_oids, stmt.param_types
+            params = [decode(raw[i], fmts[i], oids[i], slots[i], i) for i in range(n)]
         except Exception:  # noqa: BLE001 - the ordinary way reports it
             return None
         kind = self.conn._session.point_kind(stmt.sql)
@@ -1348,7 +1366,8 @@ class ClientSession:
             if outcome.rows is None:
                 out += m.command_complete(outcome.tag)
             else:                            # RETURNING
-                columns = outcome.columns
+                columns = pgtypes.described_as(outcome.columns, stmt.columns,
+                                               stmt.engine_columns)
                 if len(formats) != len(columns):
                     formats = _formats(formats[:1], len(columns), "result")
                 await self._send_rows(outcome.rows, columns, formats, 0)
@@ -1384,7 +1403,9 @@ class ClientSession:
                     if outcome.rows is None:
                         out += m.command_complete(outcome.tag)
                     else:
-                        rows, columns = outcome.rows, outcome.columns
+                        rows = outcome.rows
+                        columns = pgtypes.described_as(outcome.columns, stmt.columns,
+                                                       stmt.engine_columns)
                         if len(formats) != len(columns):
                             formats = _formats(formats[:1], len(columns), "result")
                         out += _encode_rows(rows.take(rows.count), columns, formats)
@@ -1562,7 +1583,9 @@ class ClientSession:
                 reply = _write_complete(result.kind, result.rowcount)
             else:                            # RETURNING
                 outcome = _outcome(result, stmt.sql)
-                rows, columns = outcome.rows, outcome.columns
+                rows = outcome.rows
+                columns = pgtypes.described_as(outcome.columns, stmt.columns,
+                                               stmt.engine_columns)
                 if len(formats) != len(columns):
                     formats = _formats(formats[:1], len(columns), "result")
                 reply = _encode_rows(rows.take(rows.count), columns, formats)
@@ -1759,6 +1782,82 @@ def _sources(prepared) -> list | None:
     return out if any(out) else None
 
 
+def _off_loop(session, fn, *args):
+    """``fn(*args)`` on a worker thread: the engine session knows it is off the loop
+    (``Session.on_loop``) meanwhile."""
+    session.on_loop = False
+    try:
+        return fn(*args)
+    finally:
+        session.on_loop = True
+
+
+def _declared_widths(prepared, columns: list) -> list | None:
+    """``columns`` with each one that is a table column declared smallint or integer
+    (stored as INTEGER), numeric or real (FLOAT) or varchar (TEXT), passed straight
+    through (plan/provenance.py), as PostgreSQL describes it: int2/int4, numeric, float4,
+    varchar (``pgtypes.declared_type``); None when there is none. The values are the
+    engine's, fitted to the declaration by every write (exec/typmods.py). An expression
+    over such a column (``a + 1``, ``max(a)``) keeps the engine's type (int8, float8)."""
+    from ..plan.expr import ColRef
+    from ..plan.logical import LogicalDelete, LogicalInsert, LogicalNode, LogicalUpdate
+    from ..plan.provenance import output_sources
+    plan = prepared.plan
+    if not isinstance(plan, LogicalNode) or not _DECLARABLE.intersection(t for _, t in columns):
+        return None
+    schemas = {name: schema for kind, name, schema in prepared.bound.deps if kind == "table"}
+    if isinstance(plan, (LogicalInsert, LogicalUpdate, LogicalDelete)) and plan.returning:
+        # RETURNING reads the written row: a column of it is that table column
+        sources = [(plan.table, e.index) if isinstance(e, ColRef) else None
+                   for e in plan.returning]
+    else:
+        sources = output_sources(plan)
+    out = None
+    for i, src in enumerate(sources):
+        if src is None or i >= len(columns) or columns[i][1] not in _DECLARABLE:
+            continue
+        schema = schemas.get(src[0])
+        if schema is None or src[1] >= len(schema.columns):
+            continue
+        column = schema.columns[src[1]]
+        wire = pgtypes.declared_type(columns[i][1], column.typmod) \
+            if column.type == columns[i][1] else None
+        if wire is not None:
+            out = out or list(columns)
+            out[i] = (columns[i][0], wire)
+    return out
+
+
+# engine types a declaration can narrow (``_declared_widths``)
+_DECLARABLE = frozenset((types.INTEGER, types.FLOAT, types.TEXT))
+# id(Prepared) -> (the Prepared, the result columns, their ``_declared_widths`` or None)
+_WIDTHS: dict = {}
+
+
+def declared_columns(conn, sql: str, columns: list) -> list:
+    """A result's ``columns`` (of statement ``sql``, just run on ``conn``) as the wire
+    describes them (``_declared_widths``), worked out once per cached plan (the session's
+    plan cache drops a plan whose tables changed). The same list when no column narrows."""
+    if not _DECLARABLE.intersection(t for _, t in columns):
+        return columns
+    try:
+        with conn._lock:
+            prepared = conn._session._lookup(sql)[0]
+    except Exception:  # noqa: BLE001 - it ran just now; a plan that fails here says int8
+        return columns
+    entry = _WIDTHS.get(id(prepared))
+    if entry is None or entry[0] is not prepared:
+        plan = prepared.plan
+        described = None
+        if prepared.bound is not None and plan is not None and \
+                [tuple(c) for c in plan.columns] == [tuple(c) for c in columns]:
+            described = _declared_widths(prepared, columns)
+        if len(_WIDTHS) > 4096:
+            _WIDTHS.clear()
+        entry = _WIDTHS[id(prepared)] = (prepared, list(columns), described)
+    return entry[2] if entry[2] is not None and columns == entry[1] else columns
+
+
 _COMPLETES: dict = {}       # (kind, rowcount) -> CommandComplete of a write without rows
 
 
@@ -1791,7 +1890,7 @@ def _point_rows(stmt: Statement, result, formats: list[int], out: bytearray) -> 
     rows = result.rows
     columns = stmt.columns
     if (result.table is not None or type(rows) is not list or len(rows) > SMALL_RESULT
-            or result.kind != "SELECT" or result.columns != columns
+            or result.kind != "SELECT" or result.columns != (stmt.engine_columns or columns)
             or len(formats) != len(columns)):
         return False
     key = tuple(formats)

@@ -453,20 +453,26 @@ class _Parser:
         """The text inside ``( ... )``, parentheses balanced."""
         if not (self.tok.kind == "punct" and self.tok.text == "("):
             raise self.fail()
-        start, depth = self.tok.pos, 0
-        while True:
+        start = self.tok.pos
+        self.i += 1
+        self.skip_balanced((")",))
+        text = self.sql[start:self.tok.pos - 1].strip()
+        self.i += 1
+        if not text:
+            raise self.fail(self.toks[self.i - 1])
+        return text
+
+    def skip_balanced(self, stops: tuple) -> None:
+        """Advance, parentheses balanced, to the next punctuation of ``stops`` outside
+        them (left to the caller); 42601 at the end of the text."""
+        depth = 0
+        while not (depth == 0 and self.tok.kind == "punct" and self.tok.text in stops):
             if self.tok.kind == "end":
                 raise self.fail()
             if self.tok.kind == "punct" and self.tok.text == "(":
                 depth += 1
             elif self.tok.kind == "punct" and self.tok.text == ")":
                 depth -= 1
-                if depth == 0:
-                    text = self.sql[start:self.tok.pos - 1].strip()
-                    self.i += 1
-                    if not text:
-                        raise self.fail(self.toks[self.i - 1])
-                    return text
             self.i += 1
 
     def domain_statement(self) -> DomainStatement:
@@ -903,15 +909,7 @@ class _Parser:
             return name, args
         while True:
             start = self.tok
-            depth = 0
-            while not (depth == 0 and self.tok.kind == "punct" and self.tok.text in ",)"):
-                if self.tok.kind == "end":
-                    raise self.fail()
-                if self.tok.kind == "punct" and self.tok.text == "(":
-                    depth += 1
-                elif self.tok.kind == "punct" and self.tok.text == ")":
-                    depth -= 1
-                self.i += 1
+            self.skip_balanced((",", ")"))
             if self.tok is start:
                 raise self.fail()
             text = self.sql[start.pos - 1:self.tok.pos - 1].strip()

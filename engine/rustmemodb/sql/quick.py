@@ -65,8 +65,9 @@ _WORDS = {"null": (None, types.TEXT), "true": (True, types.BOOLEAN),
           "false": (False, types.BOOLEAN)}
 # Column types a CREATE TABLE here may name (one word each), as the binder maps them:
 # (engine type, typmod: sql/bind/type_modifiers.column_typmod).
-_INT, _FLOAT4 = (types.INTEGER, None), (types.FLOAT, ("float4",))
-_TYPES = {"integer": _INT, "int": _INT, "bigint": _INT, "int8": _INT, "int4": _INT,
+_INT4, _INT8 = (types.INTEGER, ("int4",)), (types.INTEGER, None)
+_FLOAT4 = (types.FLOAT, ("float4",))
+_TYPES = {"integer": _INT4, "int": _INT4, "int4": _INT4, "bigint": _INT8, "int8": _INT8,
           "text": (types.TEXT, None),
           "varchar": (types.TEXT, None), "float": (types.FLOAT, None),
           "float8": (types.FLOAT, None), "real": _FLOAT4, "boolean": (types.BOOLEAN, None),

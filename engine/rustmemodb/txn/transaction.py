@@ -503,9 +503,7 @@ class Transaction:
             # counting up by 1 inside the bounds (every SERIAL): no per-value work
             if last + n <= 2 ** 63 - 1:
                 self._drawn_to(name, last + n)
-                if n and self.drawn is not None:
-                    self.drawn.pop(name, None)   # most recent last: lastval() reads the end
-                    self.drawn[name] = last + n
+                self._note_drawn(name, n, last + n)
                 return range(last + 1, last + n + 1)
             spec = sequence_defs.definition(self.working, name)
         drawn = sequence_defs.draws(spec, name, last, n)
@@ -552,10 +550,13 @@ class Transaction:
     def set_sequence(self, name: str, value: int) -> None:
         """Set a sequence's value (setval, CREATE, RESTART): draws of this transaction
         start from it, and its commit makes every draw start from it again."""
+        self._reset(name)
+        self._drawn_to(name, value)
+
+    def _reset(self, name: str) -> None:
         if self.reset_sequences is None:
             self.reset_sequences = set()
         self.reset_sequences.add(name)
-        self._drawn_to(name, value)
 
     def _drawn_to(self, name: str, value: int) -> None:
         seqs = dict(self.working.sequences)
@@ -564,9 +565,7 @@ class Transaction:
         self.ops.append(SequenceOp(name, value))
 
     def drop_sequence(self, name: str) -> None:
-        if self.reset_sequences is None:
-            self.reset_sequences = set()
-        self.reset_sequences.add(name)
+        self._reset(name)
         seqs = dict(self.working.sequences)
         seqs.pop(name, None)
         self.working = replace(self.working, sequences=seqs)

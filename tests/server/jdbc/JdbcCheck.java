@@ -166,6 +166,51 @@ public class JdbcCheck {
                                          + rs.getShort("KEY_SEQ"));
             }
             check(fk.equals(List.of("jparent.a<-pa:1", "jparent.b<-pb:2")), "getImportedKeys " + fk);
+            // int / smallint / serial columns: int4 / int2 in the metadata and the binary rows
+            // (stored as int64, the declared width kept and checked)
+            try (Statement s = c.createStatement()) {
+                s.execute("DROP TABLE IF EXISTS jw");
+                s.execute("CREATE TABLE jw (id serial PRIMARY KEY, a int, s smallint, b bigint)");
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO jw (a, s, b) VALUES (?, ?, ?)")) {
+                ps.setInt(1, Integer.MAX_VALUE);
+                ps.setShort(2, Short.MIN_VALUE);
+                ps.setLong(3, 3_000_000_000L);
+                ps.executeUpdate();
+                ps.setLong(1, 2_147_483_648L);
+                ps.setShort(2, (short) 1);
+                ps.setLong(3, 1L);
+                try {
+                    ps.executeUpdate();
+                    check(false, "int out of range expected");
+                } catch (SQLException e) {
+                    check("22003".equals(e.getSQLState()), "int out of range 22003");
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT id, a, s, b, a + 1 FROM jw WHERE id = ?")) {
+                for (int round = 0; round < 3; round++) {      // text, then binary once prepared
+                    ps.setInt(1, 1);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        check(rs.next() && rs.getInt(1) == 1 && rs.getInt(2) == Integer.MAX_VALUE
+                              && rs.getShort(3) == Short.MIN_VALUE && rs.getLong(4) == 3_000_000_000L
+                              && rs.getLong(5) == 2_147_483_648L, "int widths row " + round);
+                        ResultSetMetaData md = rs.getMetaData();
+                        check(md.getColumnType(1) == Types.INTEGER && md.getColumnType(2) == Types.INTEGER
+                              && md.getColumnType(3) == Types.SMALLINT && md.getColumnType(4) == Types.BIGINT
+                              && md.getColumnType(5) == Types.BIGINT
+                              && md.getColumnTypeName(2).equals("int4")
+                              && md.getColumnTypeName(1).equals("serial"), "int widths getColumnType " + round);
+                    }
+                }
+            }
+            List<String> wcols = new ArrayList<>();
+            try (ResultSet rs = meta.getColumns(null, "public", "jw", null)) {
+                while (rs.next()) wcols.add(rs.getString("COLUMN_NAME") + ":" + rs.getString("TYPE_NAME")
+                                            + ":" + rs.getInt("DATA_TYPE"));
+            }
+            check(wcols.equals(List.of("id:serial:" + Types.INTEGER, "a:int4:" + Types.INTEGER,
+                                       "s:int2:" + Types.SMALLINT, "b:int8:" + Types.BIGINT)),
+                  "int widths getColumns " + wcols);
         }
         System.out.println("ALL OK");
     }

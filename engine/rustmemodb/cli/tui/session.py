@@ -154,19 +154,27 @@ class Session:
     # -- catalog for \d, \dt and completion ----------------------------------------------
     def columns(self) -> dict[str, list[tuple[str, str]]]:
         rows = self._catalog_rows(
-            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "SELECT table_schema, table_name, column_name, data_type "
+            "FROM information_schema.columns "
             "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') "
-            "ORDER BY table_name, ordinal_position")
+            "ORDER BY table_schema, table_name, ordinal_position")
         out: dict[str, list] = {}
-        for table, column, sql_type in rows:
-            out.setdefault(table, []).append((column, sql_type))
+        self._qualified: dict[str, tuple[str, str]] = {}
+        for schema, table, column, sql_type in rows:
+            # a table outside public is named with its schema (not on the search path)
+            name = table if schema == "public" else f"{schema}.{table}"
+            self._qualified[name] = (schema, table)
+            out.setdefault(name, []).append((column, sql_type))
         return out
 
     def tables(self) -> list[str]:
         return sorted(self.columns())
 
     def row_count(self, table: str) -> int:
-        return self._catalog_rows(f'SELECT count(*) FROM "{table}"')[0][0]
+        """Rows of ``table``, a name ``columns`` listed (schema-qualified outside public)."""
+        parts = getattr(self, "_qualified", {}).get(table, ("public", table))
+        quoted = ".".join('"' + part.replace('"', '""') + '"' for part in parts)
+        return self._catalog_rows(f"SELECT count(*) FROM {quoted}")[0][0]
 
     def functions(self) -> list[str]:
         return []

@@ -2,9 +2,9 @@
 
 ``&  |  #`` of equal lengths (22026 otherwise), ``~``, ``<< >>`` by an integer (the
 length kept), ``||`` (a bit varying), length / bit_length / octet_length / bit_count,
-get_bit / set_bit (2202E out of range), and the two casts the binder writes:
-bit_of_int (an integer's low n bits) and bit_cast_length (an explicit cast's padding or
-cutting). Comparisons are the text ones: text of 0s and 1s orders as bit_cmp does.
+get_bit / set_bit (2202E out of range), and the casts the binder writes:
+bit_of_int (an integer's low n bits), bit_to_int4 (``::integer``: 32 bits at most, signed)
+and bit_cast_length (an explicit cast's padding or cutting). Comparisons are the text ones: text of 0s and 1s orders as bit_cmp does.
 """
 from __future__ import annotations
 
@@ -56,3 +56,4 @@ def register(reg) -> None:
     add("bit_of_int", lambda ts: BIT if len(ts) == 2 and ts[0] in (I, N) and ts[1] == I
         else None, bitstring.of_int)
     add("bit_cast_length", _takes("BITS", I, B, ret="SAME"), bitstring.cast_length)
+    add("bit_to_int4", _takes("BITS", ret=I), bitstring.to_int4, "int64")

@@ -236,8 +236,8 @@ def _numeric_fit_vec(x, precision, scale):
 
 
 def _int_fit(typmod: str):
-    """``x::smallint``: INTEGER is int64 here, so the cast checks the narrower range
-    (22003), as PostgreSQL's int2 does."""
+    """``x::smallint``, ``x::integer``: INTEGER is int64 here, so the cast checks the
+    narrower range (22003), as PostgreSQL's int2 and int4 do."""
     low, high, name = INT_RANGES[typmod]
 
     def row(x):

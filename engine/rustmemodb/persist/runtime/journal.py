@@ -18,9 +18,9 @@ from ..app import as_system
 from ..collection import next_seq
 
 TABLE = "_persist_journal"
-DDL = ('"seq" INTEGER PRIMARY KEY, "entity_type" TEXT NOT NULL, "entity_id" UUID NOT NULL, '
-       '"command" TEXT NOT NULL, "payload" JSONB, "payload_version" INTEGER NOT NULL, '
-       '"sent_command" TEXT NOT NULL, "version_after" INTEGER, "at" TIMESTAMP NOT NULL, '
+DDL = ('"seq" BIGINT PRIMARY KEY, "entity_type" TEXT NOT NULL, "entity_id" UUID NOT NULL, '
+       '"command" TEXT NOT NULL, "payload" JSONB, "payload_version" BIGINT NOT NULL, '
+       '"sent_command" TEXT NOT NULL, "version_after" BIGINT, "at" TIMESTAMP NOT NULL, '
        '"idempotency_key" TEXT')
 
 

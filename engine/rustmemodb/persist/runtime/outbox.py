@@ -21,10 +21,10 @@ from ..app import as_system
 from ..collection import _now, next_seq
 
 TABLE = "_persist_outbox"
-DDL = ('"id" UUID PRIMARY KEY, "seq" INTEGER NOT NULL, "topic" TEXT NOT NULL, '
-       '"payload" JSONB, "entity_type" TEXT, "entity_id" UUID, "journal_seq" INTEGER, '
+DDL = ('"id" UUID PRIMARY KEY, "seq" BIGINT NOT NULL, "topic" TEXT NOT NULL, '
+       '"payload" JSONB, "entity_type" TEXT, "entity_id" UUID, "journal_seq" BIGINT, '
        '"created_at" TIMESTAMP NOT NULL, "dispatched_at" TIMESTAMP, '
-       '"attempts" INTEGER NOT NULL, "last_error" TEXT, "next_attempt_at" TIMESTAMP NOT NULL')
+       '"attempts" BIGINT NOT NULL, "last_error" TEXT, "next_attempt_at" TIMESTAMP NOT NULL')
 
 
 @dataclass(frozen=True)

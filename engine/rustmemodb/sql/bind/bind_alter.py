@@ -169,6 +169,8 @@ def _identifiers(sql: str) -> set[str]:
 # ---- RENAME ----------------------------------------------------------------------------------
 
 _INDEX_SQL = {"normalize_functions": "lower"}   # as bind_index.expr_sql spells it
+# ADD GENERATED ... AS IDENTITY: the sequence is AS the column's declared width
+_IDENTITY_AS = {("int2",): "smallint", ("int4",): "integer"}
 
 
 def rename_column(schema, old: str, new: str, steps: list) -> TableSchema:
@@ -249,7 +251,7 @@ def alter_identity(schema, name: str, options: dict, steps: list) -> TableSchema
                                             "identity can be added")
         seq = f"{schema.name}_{name}_seq"
         spec = identity_definition({k: v for k, v in options.items() if k != "add"},
-                                   "smallint" if col.typmod == ("int2",) else "bigint",
+                                   _IDENTITY_AS.get(col.typmod, "bigint"),
                                    (schema.name, name))
         out = _with_column(schema, pos, dataclasses.replace(
             col, identity=(options["add"], spec.start), default_sql=serial_default(seq)))

@@ -17,6 +17,7 @@ from ...plan.ddl import (LogicalCreateSequence, LogicalCreateTable, LogicalCreat
                          LogicalCreateView, LogicalDropSequence, LogicalDropTable,
                          LogicalDropView, LogicalRenameView, LogicalAlterSequence,
                          LogicalTruncate)
+from ...plan.provenance import output_sources
 from ...storage.root import ViewDef, relation_exists
 from ...storage.schema import CheckConstraint, Column, ForeignKey, TableSchema, UniqueConstraint
 from ...storage import sequence_defs
@@ -480,8 +481,24 @@ def _create_table_as(stmt, name: str, node: exp.Create, if_not_exists: bool):
                                                    alias=exp.TableAlias(this="_no_data"))
                                       ).limit(0)
     plan = bind_query(stmt, query, None)
-    columns = tuple(Column(n, t if t != types.NULL else types.TEXT) for n, t in plan.columns)
+    widths = _int_widths(stmt, plan)
+    columns = tuple(Column(n, t if t != types.NULL else types.TEXT, typmod=w)
+                    for (n, t), w in zip(plan.columns, widths))
     return LogicalCreateTableAs([], plan, name, TableSchema(name, columns), if_not_exists)
+
+
+def _int_widths(stmt, plan) -> list:
+    """Per output column of a CREATE TABLE AS query: the declared width (``("int2",)``,
+    ``("int4",)``) of the table column it passes straight through, as PostgreSQL's new
+    column is of that column's type; else None (an expression over it is int8 here)."""
+    schemas = {n: schema for kind, n, schema in stmt.deps if kind == "table"}
+    out = []
+    for src in output_sources(plan):
+        schema = schemas.get(src[0]) if src is not None else None
+        typmod = schema.columns[src[1]].typmod \
+            if schema is not None and src[1] < len(schema.columns) else None
+        out.append(typmod if typmod in (("int2",), ("int4",)) else None)
+    return out
 
 
 # ---- DROP / TRUNCATE ------------------------------------------------------------------------

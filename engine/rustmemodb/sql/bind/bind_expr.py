@@ -82,8 +82,9 @@ _OID_TYPES = ("OID", "REGCLASS", "REGTYPE", "REGNAMESPACE", "REGPROC", "REGPROCE
               # operators and collations exist here by no row of theirs (pg_operator and
               # pg_amop are empty): their oids are numbers (psql's \dAo casts amopopr)
               "REGOPER", "REGOPERATOR", "REGCOLLATION")
-# casts to integer widths narrower than the engine's int64 (INTEGER is int64 by design) (exec/functions/math._int_fit)
-_INT_WIDTHS = {exp.DataType.Type.SMALLINT: "int2_fit"}
+# casts to integer widths narrower than the engine's int64 (every integer is stored as
+# int64 by design): they check the range (exec/functions/math._int_fit)
+_INT_WIDTHS = {exp.DataType.Type.SMALLINT: "int2_fit", exp.DataType.Type.INT: "int4_fit"}
 _OID_IN = {"REGCLASS": "regclass_in", "REGTYPE": "regtype_in", "REGNAMESPACE": "regnamespace_in",
            # a function's name stays its name (pg_type.typinput holds names): text
            "REGPROC": "regproc_in", "REGPROCEDURE": "regproc_in"}
@@ -585,7 +586,7 @@ class ExprBinder:
         width = _INT_WIDTHS.get(node.to.this) if isinstance(node.to, exp.DataType) else None
         if width is not None and out.type == types.INTEGER and not isinstance(out, Param) \
                 and not (isinstance(out, Const) and out.value is None):
-            # INTEGER is int64 here: ::smallint checks the narrower range (a
+            # INTEGER is int64 here: ::smallint, ::integer check the narrower range (a
             # parameter is left alone: ``id = $1::INTEGER``, as SQLAlchemy's asyncpg
             # dialect writes it, must stay an index probe)
             fn, ret = self.stmt.functions.resolve(width, [types.INTEGER])
@@ -656,6 +657,10 @@ class ExprBinder:
             # sql/literals.convert repeats exactly this conversion for the next value.
             value = str(arg.value) if target == types.TEXT else float(arg.value)
             return Const(value, target, arg.slot)
+        if arg.type in types.BIT_TYPES and isinstance(node.to, exp.DataType) and \
+                node.to.this == exp.DataType.Type.INT:
+            # bittoint4: at most 32 bits, the top one the sign (not bigint's value)
+            return self.call("bit_to_int4", [arg], node)
         return fold(Cast(arg, target))
 
     def _oid_array_cast(self, arg: Expr, node: exp.Cast) -> Expr:

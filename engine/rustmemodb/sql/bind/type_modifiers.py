@@ -144,9 +144,11 @@ def numeric_typmod(dt, node=None) -> tuple[int, int] | None:
     return precision, scale
 
 
-# declared types the engine stores wider, kept so values are checked (smallint) and the
-# catalogs describe the column as declared (exec/typmods.py); INTEGER is int64 by design
+# declared types the engine stores wider, kept so values are checked (smallint, integer)
+# and the catalogs describe the column as declared (exec/typmods.py); INTEGER is stored
+# as int64 by design
 _DECLARED = {exp.DataType.Type.SMALLINT: ("int2",), exp.DataType.Type.SMALLSERIAL: ("int2",),
+             exp.DataType.Type.INT: ("int4",), exp.DataType.Type.SERIAL: ("int4",),
              exp.DataType.Type.DECIMAL: ("numeric",), exp.DataType.Type.FLOAT: ("float4",)}
 
 
