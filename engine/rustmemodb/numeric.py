@@ -143,6 +143,14 @@ def value_part(key) -> bytes:
     return key[:-2]
 
 
+def key_value(value) -> Decimal:
+    """A number (storage key or Decimal) as a hash key that is equal for equal numbers
+    whatever their scales: a Decimal (2.5 == 2.50, same hash), every NaN the one ``NAN``
+    (NaN equals NaN in PostgreSQL; a dict or set matches it by identity)."""
+    d = decode(value)
+    return NAN if d.is_nan() else d
+
+
 def of_python(value) -> bytes:
     """A Python number (Decimal, int, float: its shortest repr) as a storage key."""
     return encode(as_decimal(value))

@@ -302,3 +302,63 @@ def test_rows_inserted_one_by_one_freeze_to_decimal128_when_one_scale(conn):
         sum(Decimal(i).scaleb(-2) for i in range(1, 5000, 2)), "624.875", "0.1", 2500)
     assert conn.execute("SELECT x::text, y::text FROM r WHERE id IN (3, 4) ORDER BY id"
                         ).fetchall() == [("0.03", "0.375"), ("0.04", "0.5")]
+
+
+def test_unique_index_holds_numeric_parts_as_numbers():
+    """The index converts a NUMERIC key part (a storage key or a Decimal) to one hash key
+    per number: 2.5 and 2.50 are one key, every NaN is one key; other parts and other
+    indexes (bytea keys are bytes too) keep their values as they are."""
+    from rustmemodb.storage.index import UniqueIndex
+    index = UniqueIndex("k", (0, 1), decimal_parts=(0,))
+    index = index.with_changes({(numeric.encode(Decimal("2.5")), b"a"): 1,
+                                (numeric.encode(Decimal("NaN")), b"a"): 2}, ())
+    assert index.get((numeric.encode(Decimal("2.50")), b"a")) == 1
+    assert index.get((Decimal("2.500"), b"a")) == 1
+    assert index.get((Decimal("NaN"), b"a")) == 2
+    assert index.get((Decimal("2.5"), b"b")) is None
+    assert index.key_of((numeric.encode(Decimal("2.50")), b"a")) == (Decimal("2.5"), b"a")
+    gone = index.with_changes({}, [(numeric.encode(Decimal("2.50000")), b"a")])
+    assert gone.get((Decimal("2.5"), b"a")) is None and gone.get((Decimal("NaN"), b"a")) == 2
+    plain = UniqueIndex("b", (0,)).with_changes({numeric.encode(Decimal("2.5")): 1}, ())
+    assert plain.get(numeric.encode(Decimal("2.50"))) is None
+    built, dup = UniqueIndex.build("k", (0,), [numeric.encode(Decimal("1.0")), Decimal("1")],
+                                   [1, 2], decimal_parts=(0,))
+    assert dup == Decimal("1")
+
+
+@pytest.mark.parametrize("checkpoint", [False, True])
+def test_unique_numeric_keys_compare_numbers_on_every_path(tmp_path, checkpoint):
+    """executemany of Decimals, an Arrow load of one scale (decimal128 chunks) and a
+    reopened database (indexes rebuilt from the rows) all refuse a number already held
+    at another scale (23505) and change nothing; bytea keys stay bytes."""
+    import pyarrow as pa
+    path = str(tmp_path / "db")
+    c = rustmemodb.connect(path)
+    c.execute("CREATE TABLE u (x numeric PRIMARY KEY, b bytea UNIQUE)")
+    c.executemany("INSERT INTO u VALUES (?, ?)", [(Decimal(i) / 100, bytes([i // 256, i % 256]))
+                                                  for i in range(1, 301)])
+    c.register("load", pa.table({"x": pa.array([Decimal(f"{i}.000") for i in range(1, 11)],
+                                               pa.decimal128(10, 3))}))
+    with pytest.raises(rustmemodb.IntegrityError) as info:
+        c.execute("INSERT INTO u (x) SELECT x FROM load")      # 1.000 is held as 1.00
+    assert info.value.sqlstate == "23505"
+    c.execute("INSERT INTO u (x) SELECT x + 100 FROM load")
+    with pytest.raises(rustmemodb.IntegrityError):
+        c.executemany("INSERT INTO u (x) VALUES (?)", [(Decimal("500"),), (Decimal("500.0"),)])
+    with pytest.raises(rustmemodb.IntegrityError):
+        c.execute("INSERT INTO u (x) VALUES (110.0)")
+    if checkpoint:
+        c.execute("CHECKPOINT")
+    c.close()
+    c = rustmemodb.connect(path)
+    for dup in ("0.5", "2.500", "105"):
+        with pytest.raises(rustmemodb.IntegrityError) as info:
+            c.execute(f"INSERT INTO u (x) VALUES ({dup})")
+        assert info.value.sqlstate == "23505"
+    with pytest.raises(rustmemodb.IntegrityError):
+        c.execute("INSERT INTO u (x, b) VALUES (0.506, '\\x0101')")    # 257's bytes
+    c.execute("INSERT INTO u (x, b) VALUES (0.505, '\\x0901')")
+    assert c.execute("SELECT count(*), sum(x) FROM u").fetchone() == (
+        311, sum(Decimal(i) / 100 for i in range(1, 301)) + sum(range(101, 111)) +
+        Decimal("0.505"))
+    c.close()

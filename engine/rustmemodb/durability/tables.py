@@ -29,7 +29,7 @@ from dataclasses import fields, replace
 import numpy as np
 import pyarrow as pa
 
-from ..storage.index import UniqueIndex
+from ..storage.index import UniqueIndex, numeric_parts
 from ..storage.index_build import unique_from_arrays, unique_from_table
 from ..storage.pmap import PMap
 from ..storage.table import Chunk, TableVersion, Tail
@@ -246,7 +246,9 @@ def rebuild_indexes(version: TableVersion, specs: list[dict]) -> TableVersion:
         groups["ordered"] = dict(template.ordered)
     for spec in specs:
         if not any(spec["name"] in g for g in groups.values()):
-            groups["indexes"][spec["name"]] = UniqueIndex(spec["name"], tuple(spec["columns"]))
+            columns = tuple(spec["columns"])
+            groups["indexes"][spec["name"]] = UniqueIndex(
+                spec["name"], columns, decimal_parts=numeric_parts(version.schema, columns))
     if not any(groups.values()):
         return _replace(version, **groups)
     live = version.to_arrow(with_rowid=True)
@@ -259,15 +261,16 @@ def rebuild_indexes(version: TableVersion, specs: list[dict]) -> TableVersion:
                 if dup is not None:
                     raise data_corrupted(f'duplicate key {dup!r} in unique index "{name}"')
             elif isinstance(index, UniqueIndex):
-                built = _build_unique(name, index.columns, arrays, rowids)
+                built = _build_unique(name, index.columns, arrays, rowids, index.decimal_parts)
             else:
                 built = index.with_entries(arrays, rowids)
             group[name] = built
     return _replace(version, **groups)
 
 
-def _build_unique(name: str, columns: tuple, arrays: list, rowids) -> UniqueIndex:
-    index, dup = unique_from_arrays(name, columns, arrays, rowids)
+def _build_unique(name: str, columns: tuple, arrays: list, rowids,
+                  decimal_parts: tuple = ()) -> UniqueIndex:
+    index, dup = unique_from_arrays(name, columns, arrays, rowids, decimal_parts)
     if dup is not None:
         raise data_corrupted(f'duplicate key {dup!r} in unique index "{name}"')
     return index

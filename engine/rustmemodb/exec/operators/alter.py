@@ -155,7 +155,7 @@ def _drop_column(txn, ctx, version, step: DropColumn):
     # computed from values that did not change, stay)
     indexes = {k: ix.with_keyer(defs[k].columns, step.schema.keyer(defs[k])) if ix.keyed
                else UniqueIndex(ix.name, tuple(remap[c] for c in ix.columns), ix.base,
-                                ix.delta, ix.gone)
+                                ix.delta, ix.gone, ix.decimal_parts)
                for k, ix in new.indexes.items() if k in live}
     ordered = {k: ix.with_columns(tuple(remap[c] for c in ix.columns))
                for k, ix in new.ordered.items() if k in live}
