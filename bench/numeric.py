@@ -10,6 +10,14 @@ Run it twice to compare rustmemodb versions: the engine on PYTHONPATH is the one
 (e.g. ``PYTHONPATH=/work/main/engine:/work/main`` for main's float8 NUMERIC).
 
     python bench/numeric.py [--sizes 1000000,5000000] [--repeat 3] [--engines rustmemodb,duckdb]
+    python bench/numeric.py --mixed 100000,1000000 [--engines rustmemodb]
+
+``--mixed``: an unconstrained numeric column of several display scales (executemany of
+``Decimal(i) / 100``: 1, 1.5, 0.05; what float_col::numeric also gives), which is stored
+as keys, timed beside a float8 column of the same numbers in the same table (both paths
+of one engine: "mixed" numeric and "float8"): sum, avg, min/max, GROUP BY 100 keys
+sum, max(x * 2 + 1). The first read of a chunk's keys decodes them (timed apart as
+"first sum"), later ones reuse that.
 
 Each case prints the median (``--min``: the fastest) of ``--repeat`` runs in milliseconds; the data is the same
 on both engines (fixed seed). Results are fetched as Python tuples.
@@ -155,12 +163,42 @@ def run(engine, sizes, repeat: int, many: int) -> dict:
     return out
 
 
+MIXED_QUERIES = {
+    "sum": "SELECT sum({c}) FROM mx",
+    "avg": "SELECT avg({c}) FROM mx",
+    "min,max": "SELECT min({c}), max({c}) FROM mx",
+    "group 100 sum": "SELECT k, sum({c}) FROM mx GROUP BY k ORDER BY k",
+    "max(x*2+1)": "SELECT max({c} * 2 + 1) FROM mx",
+}
+
+
+def run_mixed(engine, sizes, repeat: int) -> dict:
+    """The mixed-scale numeric column against float8 (see the module docstring)."""
+    out = {}
+    for n in sizes:
+        tag = f"{n // 1_000_000}M" if n >= 1_000_000 else f"{n // 1000}k"
+        engine.conn.execute("DROP TABLE IF EXISTS mx")
+        engine.conn.execute("CREATE TABLE mx (k bigint, x numeric, f float)")
+        rows = [(i % 100, Decimal(i % 1_000_000) / 100, (i % 1_000_000) / 100)
+                for i in range(n)]
+        engine.executemany("INSERT INTO mx VALUES (%s, %s, %s)", rows)
+        out[f"mixed first sum {tag}"] = _median(
+            lambda: engine.query("SELECT sum(x) FROM mx"), 1)
+        for case, sql in MIXED_QUERIES.items():
+            for kind, col in (("mixed", "x"), ("float8", "f")):
+                out[f"{kind} {case} {tag}"] = _median(
+                    lambda: engine.query(sql.format(c=col)), repeat)
+    return out
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", default="1000000,5000000")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--many", type=int, default=100_000)
     p.add_argument("--engines", default="rustmemodb,duckdb")
+    p.add_argument("--mixed", default=None, metavar="SIZES",
+                   help="time the mixed-scale numeric column against float8 (rustmemodb)")
     p.add_argument("--min", action="store_true",
                    help="report the fastest run, not the median (a shared, busy machine)")
     args = p.parse_args(argv)
@@ -169,6 +207,12 @@ def main(argv=None) -> None:
         STAT = min
     sizes = [int(s) for s in args.sizes.split(",")]
     engines = {"rustmemodb": Rust, "duckdb": Duck}
+    if args.mixed:
+        engine = Rust()
+        for case, ms in run_mixed(engine, [int(s) for s in args.mixed.split(",")],
+                                  args.repeat).items():
+            print(f"rustmemodb  {case:32} {ms:10.2f} ms", flush=True)
+        return
     for name in args.engines.split(","):
         engine = engines[name]()
         for case, ms in run(engine, sizes, args.repeat, args.many).items():

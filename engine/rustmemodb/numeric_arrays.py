@@ -25,12 +25,15 @@ one column differently, which one scale per array cannot say; but a chunk whose 
 all show one scale (a bulk load of computed values: PostgreSQL's rules make ``int_col *
 1.5`` scale 1 on every row; an Arrow decimal128 load) holds decimal128 (``store_cast``,
 ``stored_decimal``), and scans hand it on as such when all chunks agree (``unify``).
-Rows of several scales in one chunk stay keys: a per-value scale array carried through
-every kernel would make them vector too, not done yet.
+Rows of several scales in one chunk stay keys, but sum/avg (scalar and grouped) and
++ - * read them in numpy (``keys_vector``: decimal128 at the largest scale, each value's
+display scale beside it; ``keys_of_scaled`` writes keys back from decimal128 and those
+scales), a frozen chunk's decoded form kept; min/max compare the keys themselves.
 
 Still by rows: division and mod (select_div_scale gives each row its own scale), the
 math functions (sqrt, ln, exp, power), casts from text and float8 (a scale per value),
-window sums, and anything over an unconstrained column's keys. Where the forms meet (CASE,
+window sums, and keys with more than 18 significant digits, NaN or ±Infinity (and + - *
+results past 18 digits). Where the forms meet (CASE,
 coalesce, UNION, a cluster's shards) ``one_form`` / ``concat_tables`` turn decimal128
 into keys unless all share one scale. A sum reads 16 bytes a value against float8's 8:
 over millions of rows it is memory-bound at about twice float8's time.
@@ -669,3 +672,268 @@ def unify(columns: list, want):
                 c.cast(t) for c in columns], t
     return [as_keys(c) if c.null_count != len(c) or not is_decimal(c.type) else
             pa.nulls(len(c), want) for c in columns], want
+
+
+# ---- keys of mixed display scales, read as one array ---------------------------------------
+
+_POW10 = None
+
+
+def _pow10():
+    global _POW10
+    if _POW10 is None:
+        _POW10 = np.array([10 ** i for i in range(_INT64_DIGITS + 1)], dtype=np.int64)
+    return _POW10
+
+
+def _decode_keys(c):
+    """(significant digits as int64, power of ten of the last one, largest display scale
+    or None when no value, validity bitmap or None, number of significant digits, display
+    scale of each value) of a binary array of keys; None when a value is not finite or
+    has more than 18 significant digits."""
+    n = len(c)
+    if n == 0 or c.null_count == n:
+        zeros = np.zeros(n, np.int64)
+        return (zeros, zeros, None, pc.is_valid(c).buffers()[1] if n else None, zeros, zeros)
+    offsets = np.frombuffer(c.buffers()[1], dtype=np.int32)[c.offset:c.offset + n + 1]
+    data = np.frombuffer(c.buffers()[2], dtype=np.uint8)
+    starts, ends = offsets[:-1].astype(np.int64), offsets[1:].astype(np.int64)
+    lengths = ends - starts
+    valid = lengths > 0                   # a key has at least 3 bytes; NULL slots none
+    if c.null_count:
+        valid &= np.asarray(c.is_valid(), dtype=bool)
+    top = len(data) - 1
+    cls = np.where(valid, data[np.minimum(starts, top)], 2)
+    if ((cls != 1) & (cls != 2) & (cls != 3)).any():
+        return None                       # NaN or an infinity
+    ndig = np.where(valid & (cls != 2), lengths - 8, 0)
+    width = int(ndig.max())
+    if width > _INT64_DIGITS:
+        return None
+    neg = cls == 1
+    scales = (data[np.maximum(ends - 2, 0)].astype(np.int64) << 8) | \
+        data[np.maximum(ends - 1, 0)]
+    # the exponent (4 bytes) and the digits (one byte each) of every key in one gather;
+    # a negative number's body is inverted
+    body = data[np.minimum(starts[:, None] + np.arange(1, 5 + width), top)]
+    body = np.where(neg[:, None], np.uint8(255) - body, body)
+    adjusted = np.ascontiguousarray(body[:, :4]).view(">u4").ravel().astype(np.int64) - 2 ** 31
+    sig = np.zeros(n, np.int64)
+    if width:
+        digits = body[:, 4:].astype(np.int64) - 1
+        digits[np.arange(width) >= ndig[:, None]] = 0
+        pow10 = _pow10()
+        # left-aligned digits read as a width-digit integer, then the missing places cut
+        sig = (digits @ pow10[width - 1::-1]) // pow10[width - ndig]
+    sig = np.where(neg, -sig, sig)
+    last = np.where(cls == 2, 0, adjusted - ndig + 1)     # the last digit's power of ten
+    live = valid & (cls != 2)
+    scales = np.where(valid, scales, 0)
+    validity = pc.is_valid(c).buffers()[1] if c.null_count else None
+    # zeros and NULLs: sig 0, last 0; the exponent needed to reach a scale is checked there
+    return (np.where(live, sig, 0), np.where(live, last, 0),
+            int(scales[valid].max()) if valid.any() else None, validity, ndig, scales)
+
+
+def _at_scale(part, scale: int):
+    """decimal128(p, scale) of a decoded chunk (``_decode_keys``): int64 where every
+    value fits 18 digits at that scale, else 128-bit words (a value's significant digits
+    times at most 10**19); None past that or 38 digits."""
+    sig, last, _, validity, ndig, _ = part
+    shift = last + scale                  # >= 0: no value shows more digits than ``scale``
+    if not len(sig):
+        return from_unscaled64(sig, max(scale, 1), scale, validity)
+    digits = int((ndig + shift).max())
+    precision = max(digits, scale, 1)
+    if shift.min() < 0 or precision > MAX_PRECISION:
+        return None
+    if digits <= _INT64_DIGITS:
+        return from_unscaled64(sig * _pow10()[shift], precision, scale, validity)
+    buffer, words = _words(len(sig))
+    first = np.minimum(shift, 19)
+    lo, hi = _times_power_of_ten(np.abs(sig).astype(np.uint64), first)
+    if (shift > first).any():             # the rest of the shift: (hi, lo) * 10**k
+        rest = shift - first              # (no carry past 128 bits: at most 38 digits)
+        lo2, carry = _times_power_of_ten(lo, rest)
+        hi = hi * np.array([10 ** i for i in range(20)], dtype=np.uint64)[rest] + carry
+        lo = lo2
+    neg = sig < 0                          # two's complement of the 128-bit magnitude
+    lo_n = ~lo + np.uint64(1)
+    hi_n = ~hi + (lo_n == 0).astype(np.uint64)
+    words[:, 0] = np.where(neg, lo_n, lo).view(np.int64)
+    words[:, 1] = np.where(neg, hi_n, hi).view(np.int64)
+    return pa.Array.from_buffers(pa.decimal128(precision, scale), len(sig), [validity, buffer])
+
+
+def _times_power_of_ten(x, shift):
+    """(low, high) 64-bit words of ``x * 10**shift`` (uint64 x, shift <= 19), by 32-bit
+    limbs (numpy has no 128-bit integers)."""
+    mask = np.uint64(0xFFFFFFFF)
+    y = np.array([10 ** i for i in range(20)], dtype=np.uint64)[shift]
+    x0, x1, y0, y1 = x & mask, x >> np.uint64(32), y & mask, y >> np.uint64(32)
+    p00, p01, p10, p11 = x0 * y0, x0 * y1, x1 * y0, x1 * y1
+    mid = (p00 >> np.uint64(32)) + (p01 & mask) + (p10 & mask)
+    lo = (p00 & mask) | (mid << np.uint64(32))
+    hi = p11 + (p01 >> np.uint64(32)) + (p10 >> np.uint64(32)) + (mid >> np.uint64(32))
+    return lo, hi
+
+
+# A chunk's column of keys is read again by every aggregate over it; decoding it costs
+# ~0.1 µs a value (numpy), its decimal128 form ~nothing to sum. Frozen chunks never
+# change, so the decoded form is kept, keyed by the key array's buffers (the entry holds
+# the array: its buffers, hence the key, cannot be reused while the entry lives), least
+# recently used first out past _CACHE_BYTES. A filtered or computed array is decoded
+# and dropped (its buffers are new each time: it would only evict the chunks' entries).
+_CACHE_BYTES = 64 << 20
+_cache: "dict" = {}
+_cache_bytes = [0]
+_cache_lock = __import__("threading").Lock()
+
+
+def keys_vector(values, with_scales: bool = False):
+    """Keys (numeric.py's ordered bytes, any mix of display scales: an array or chunked
+    array) as decimal128 at the largest scale among them, decoded in numpy; None when
+    some value has no such form (NaN, ±Infinity, more than 18 digits at that scale).
+
+    Why: an unconstrained column written with several scales (executemany of
+    ``Decimal(i) / 100``, ``float_col::numeric``) stays keys, and reading each key as a
+    Decimal cost ~3 µs a value. A sum or avg of such a column is the sum of the values at
+    the largest scale (PostgreSQL's sum shows the largest scale of its inputs), so each
+    value's own display scale may be dropped there; min/max read the keys themselves
+    (they order as the numbers do) and keep each value's scale. A chunk's decoded form
+    is kept (see above). ``with_scales``: (that array, each value's display scale as
+    int16 (0 where NULL), chunked alike), or None."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    arrays, scales = [], []
+    for c in chunks:
+        key = _cache_key(c)
+        with _cache_lock:
+            hit = _cache.pop(key, None) if key is not None else None
+            if hit is not None:
+                _cache[key] = hit                # most recently used: last
+        if hit is None:
+            part = _decode_keys(c)
+            hit = (c, None, None) if part is None else \
+                (c, _at_scale(part, part[2] or 0), pa.array(part[5].astype(np.int16)))
+            if key is not None and len(c) >= 4096:
+                _remember(key, hit, 19 * len(c))
+        if hit[1] is None:
+            return None
+        arrays.append(hit[1])
+        scales.append(hit[2])
+    scale = max([a.type.scale for a in arrays] or [0])
+    whole = max([a.type.precision - a.type.scale for a in arrays] or [1])
+    if whole + scale > MAX_PRECISION:
+        return None
+    t = pa.decimal128(max(whole + scale, 1), scale)
+    arrays = [a.cast(t) if a.type != t else a for a in arrays]
+    if not isinstance(values, pa.ChunkedArray):
+        return (arrays[0], scales[0]) if with_scales else arrays[0]
+    out = pa.chunked_array(arrays, t)
+    return (out, pa.chunked_array(scales, pa.int16())) if with_scales else out
+
+
+def _cache_key(c):
+    buffers = c.buffers()
+    if len(buffers) < 3 or buffers[1] is None or buffers[2] is None:
+        return None
+    return (buffers[1].address, buffers[2].address, c.offset, len(c), c.null_count)
+
+
+def _remember(key, entry, size: int) -> None:
+    with _cache_lock:
+        if key in _cache:
+            return
+        _cache[key] = entry + (size,)
+        _cache_bytes[0] += size
+        while _cache_bytes[0] > _CACHE_BYTES and _cache:
+            old = _cache.pop(next(iter(_cache)))
+            _cache_bytes[0] -= old[3]
+
+
+def keys_of_scaled(values, scales):
+    """Keys (numeric.py's ordered bytes) of a decimal128 array of precision <= 18 whose
+    values show the display scales ``scales`` (int numpy array, each at most the array's
+    scale and never cutting a digit), built in numpy; None for a wider array. The result
+    is remembered with its decoded form, for an operator that reads it next."""
+    t = values.type
+    if t.precision > _INT64_DIGITS:
+        return None
+    n = len(values)
+    ints = unscaled64(values)
+    valid = np.ones(n, bool) if not values.null_count else \
+        np.asarray(values.is_valid(), dtype=bool)
+    ints = np.where(valid, ints, 0)
+    mag = np.abs(ints)
+    pow10 = _pow10()
+    ndig = np.searchsorted(pow10, mag, side="right")        # digits of |m| (0 for 0)
+    tz = np.zeros(n, np.int64)
+    rest = mag.copy()
+    for _ in range(_INT64_DIGITS):                           # trailing zeros, cut
+        more = (rest != 0) & (rest % 10 == 0)
+        if not more.any():
+            break
+        rest = np.where(more, rest // 10, rest)
+        tz += more
+    k = np.where(mag != 0, ndig - tz, 0)                      # significant digits kept
+    width = int(k.max()) if n else 0
+    lengths = np.where(mag != 0, k + 8, 3)
+    row = np.zeros((n, 8 + width), np.uint8)
+    neg = ints < 0
+    row[:, 0] = np.where(mag == 0, 2, np.where(neg, 1, 3))
+    exp = (ndig - 1 - t.scale + 2 ** 31).astype(np.uint32)
+    body = np.zeros((n, 5 + width), np.uint8)               # exponent, digits, terminator
+    body[:, :4] = exp.astype(">u4").view(np.uint8).reshape(n, 4)
+    digits = rest.copy()
+    for j in range(width - 1, -1, -1):                       # last digit first
+        inside = j < k
+        body[:, 4 + j] = np.where(inside, digits % 10 + 1, 0)
+        digits = np.where(inside, digits // 10, digits)
+    if neg.any():      # (bytes past a body are inverted too: cut or overwritten below)
+        body[neg] = np.uint8(255) - body[neg]
+    row[:, 1:6 + width] = body
+    scale_bytes = np.asarray(scales, np.int64).astype(">u2").view(np.uint8).reshape(n, 2)
+    # the two scale bytes go right after each key's own body (or after its class byte)
+    at = np.where(mag != 0, k + 6, 1)
+    every = np.arange(n)
+    row[every, at] = scale_bytes[:, 0]
+    row[every, at + 1] = scale_bytes[:, 1]
+    lengths = np.where(valid, lengths, 0)
+    data = row[np.arange(8 + width) < lengths[:, None]]
+    offsets = np.zeros(n + 1, np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    validity = pc.is_valid(values).buffers()[1] if values.null_count else None
+    keys = pa.Array.from_buffers(pa.binary(), n, [validity, pa.py_buffer(offsets),
+                                                  pa.py_buffer(data)])
+    key = _cache_key(keys)
+    if key is not None and n >= 4096:
+        _remember(key, (keys, values, pa.array(np.asarray(scales).astype(np.int16))), 19 * n)
+    return keys
+
+
+def keys_min_max(values, fn: str):
+    """min or max of numeric keys (an array or chunked array) as the key of the value
+    found, which keeps its own display scale; NotImplemented when some chunk has no
+    int64 vector form (``keys_vector``: NaN, infinities, wide values), None when every
+    value is NULL. Numpy over the decoded chunks (kept: see ``keys_vector``), where
+    Arrow's min/max of binary compares bytes, ~20x slower."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    pick = np.argmin if fn == "min" else np.argmax
+    best = None          # (scaled value at the common scale, chunk, position)
+    vec = keys_vector(values)
+    if vec is None or vec.type.precision > _INT64_DIGITS:
+        return NotImplemented
+    for c, d in zip(chunks, vec.chunks if isinstance(vec, pa.ChunkedArray) else [vec]):
+        if len(c) == c.null_count:
+            continue
+        ints = unscaled64(d)
+        if c.null_count:
+            valid = np.asarray(c.is_valid(), dtype=bool)
+            positions = np.flatnonzero(valid)
+            i = int(positions[pick(ints[valid])])
+        else:
+            i = int(pick(ints))
+        found = int(ints[i])
+        if best is None or (found < best[0] if fn == "min" else found > best[0]):
+            best = (found, c, i)
+    return None if best is None else best[1][best[2]].as_py()

@@ -362,3 +362,59 @@ def test_unique_numeric_keys_compare_numbers_on_every_path(tmp_path, checkpoint)
         311, sum(Decimal(i) / 100 for i in range(1, 301)) + sum(range(101, 111)) +
         Decimal("0.505"))
     c.close()
+
+
+def _exact_sum(values) -> Decimal:
+    total = Decimal(0)
+    for v in values:
+        total = numeric.CTX.add(total, v)
+    return total
+
+
+@pytest.mark.parametrize("digits", [6, 17, 30])
+def test_mixed_scale_column_computes_as_numerics(digits):
+    """A column of many display scales (stored as keys) sums, groups and computes in
+    numpy (numeric_arrays.keys_vector / keys_of_scaled) where values fit, by rows where
+    not (30 digits), and gives the exact numbers and scales either way: sum at the
+    largest scale of its values (per group), x * 2 + 1 and x * 1.5 at each row's own."""
+    rng = random.Random(digits)
+    values = [Decimal(rng.randint(-10 ** digits, 10 ** digits)).scaleb(
+        -rng.randint(0, 9), context=numeric.CTX) for _ in range(9000)] + [Decimal("0.000"), Decimal("-5"), None]
+    c = rustmemodb.connect()
+    c.execute("CREATE TABLE m (k bigint, x numeric)")
+    c.executemany("INSERT INTO m VALUES (?, ?)", [(i % 5, v) for i, v in enumerate(values)])
+    given = [v for v in values if v is not None]
+    total, count = c.execute("SELECT sum(x), count(x) FROM m").fetchone()
+    assert total == _exact_sum(given) and count == len(given)
+    assert numeric.scale_of(total) == max(numeric.scale_of(v) for v in given)
+    (avg,) = c.execute("SELECT avg(x) FROM m").fetchone()
+    assert avg == numeric.div(total, Decimal(count))
+    lo, hi = c.execute("SELECT min(x), max(x) FROM m").fetchone()
+    written = {numeric.encode(v) for v in given}       # each value keeps its own scale
+    assert (lo, hi) == (min(given), max(given))
+    assert numeric.encode(lo) in written and numeric.encode(hi) in written
+    for k, s in c.execute("SELECT k, sum(x) FROM m GROUP BY k").fetchall():
+        mine = [v for i, v in enumerate(values) if i % 5 == k and v is not None]
+        assert s == _exact_sum(mine) and str(s) == str(s.quantize(Decimal(1).scaleb(
+            -max(numeric.scale_of(v) for v in mine)), context=numeric.CTX))
+    def at(d, scale):       # PostgreSQL's result scale (+ -: the larger, *: the sum)
+        return d.quantize(Decimal(1).scaleb(-scale), context=numeric.CTX)
+
+    def twice_plus_one(v):
+        return at(numeric.CTX.add(numeric.CTX.multiply(v, 2), 1), numeric.scale_of(v))
+    got = c.execute("SELECT x * 2 + 1, x * 1.5, x - x FROM m").fetchall()
+    for v, (a, b, z) in zip(values, got):
+        if v is None:
+            assert (a, b, z) == (None, None, None)
+            continue
+        # (same number and display scale: the storage key holds both)
+        assert numeric.encode(a) == numeric.encode(twice_plus_one(v))
+        assert numeric.encode(b) == numeric.encode(at(numeric.CTX.multiply(v, Decimal("1.5")),
+                                                      numeric.scale_of(v) + 1))
+        assert numeric.encode(z) == numeric.encode(at(Decimal(0), numeric.scale_of(v)))
+    (top,) = c.execute("SELECT max(x * 2 + 1) FROM m").fetchone()
+    assert top == max(map(twice_plus_one, given))
+    c.execute("INSERT INTO m VALUES (9, 'NaN'::numeric)")
+    assert [str(v) for v in c.execute("SELECT sum(x), max(x * 2) FROM m").fetchone()] == \
+        ["NaN", "NaN"]
+    c.close()

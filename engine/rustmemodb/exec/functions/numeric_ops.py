@@ -124,8 +124,60 @@ def _arith_vector(name, row):
             out = na.arith(kernel, *ops)
             if out is not None:
                 return out
+        out = _keys_arith(kernel, a, b)
+        if out is not None:
+            return out
         return map_rows(row, [a, b], out_type=pa.binary())
     return vec
+
+
+def _scaled_operand(v):
+    """(decimal128 or integer operand, its display scales: an int, or an int16 array per
+    value) of a keys column of several scales (na.keys_vector) or of anything
+    ``_operand`` takes; None without a vector form."""
+    if pa.types.is_binary(v.type) and not isinstance(v, pa.Scalar):
+        got = na.keys_vector(v, with_scales=True)
+        if got is None:
+            return None
+        vec, scales = got
+        if isinstance(scales, pa.ChunkedArray):
+            scales = scales.combine_chunks() if scales.num_chunks != 1 else scales.chunk(0)
+        return vec, scales.to_numpy(zero_copy_only=False).astype("int64")
+    o = _operand(v)
+    if o is None:
+        return None
+    return o, (o.type.scale if na.is_decimal(o.type) else 0)
+
+
+def _keys_arith(kernel, a, b):
+    """+ - * where an operand is a keys column of several display scales: computed on
+    decimal128 at the largest scale, each result keeping PostgreSQL's scale for its own
+    row (the larger scale of the two for + -, their sum for *), back to keys in numpy
+    (na.keys_of_scaled). None when a value has no such form (the row bodies then)."""
+    if not any(pa.types.is_binary(x.type) and not isinstance(x, pa.Scalar) for x in (a, b)):
+        return None
+    pa_, pb = _scaled_operand(a), _scaled_operand(b)
+    if pa_ is None or pb is None:
+        return None
+    (x, sx), (y, sy) = pa_, pb
+    if isinstance(x, pa.ChunkedArray) and not isinstance(y, pa.ChunkedArray) and \
+            not isinstance(y, pa.Scalar):
+        x = x.combine_chunks()
+    if isinstance(y, pa.ChunkedArray) and not isinstance(x, pa.ChunkedArray) and \
+            not isinstance(x, pa.Scalar):
+        y = y.combine_chunks()
+    out = na.arith(kernel, x, y)
+    if out is None:
+        return None
+    import numpy as np
+    scales = np.add(sx, sy) if kernel == "multiply" else np.maximum(sx, sy)
+    if isinstance(out, pa.ChunkedArray):
+        out = out.combine_chunks() if out.num_chunks != 1 else out.chunk(0)
+    if np.ndim(scales) == 0:
+        scales = np.full(len(out), int(scales))
+    if not na.is_decimal(out.type) or np.any(scales > out.type.scale):
+        return None
+    return na.keys_of_scaled(out, scales)
 
 
 def _unary_vector(kernel, row):

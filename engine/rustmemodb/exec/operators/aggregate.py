@@ -448,6 +448,18 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
             specs += [(name, "list"), (f"k{j}", "list")]
             post.append(f"{name}_list")
             continue
+        vec = _keys_as_vector(a, v, with_scales=True)
+        if vec is not None and not numeric_arrays.sum_may_wrap(vec[0], n):
+            # numeric keys of several scales: the exact decimal sum per group at the
+            # largest scale of all, shown at the largest scale of the group's values
+            cols[name], cols[f"s{j}"] = vec
+            specs += [(name, "sum", pc.ScalarAggregateOptions(min_count=1)),
+                      (f"s{j}", "max", pc.ScalarAggregateOptions(min_count=1))]
+            if a.fn == "avg":
+                specs.append((name, "count", pc.CountOptions(mode="only_valid")))
+            post.append(("keys_" + a.fn, f"{name}_sum", f"s{j}_max",
+                         f"{name}_count" if a.fn == "avg" else None))
+            continue
         if v is not None:
             # Arrow cannot collect intervals per group (hash_list): carry them as text
             # "months days nanoseconds" and read them back in _python_groups
@@ -508,6 +520,9 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
             continue
         if isinstance(colname, Pair):
             out.append(_pair_result(a, colname, gid, ngroups, states))
+            continue
+        if isinstance(colname, tuple) and colname[0] in ("keys_sum", "keys_avg"):
+            out.append(_keys_group_results(grouped, *colname))
             continue
         if isinstance(colname, tuple) and colname[0] == "decimal_average":
             out.append(numeric_arrays.array_of([
@@ -778,6 +793,12 @@ def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
             v, a = pc.unique(v), _without_distinct(a)
         except (pa.ArrowNotImplementedError, pa.ArrowTypeError):
             pass
+    if a.type == types.NUMERIC and a.fn in ("min", "max") and \
+            isinstance(v, (pa.Array, pa.ChunkedArray)) and pa.types.is_binary(v.type):
+        found = numeric_arrays.keys_min_max(v, a.fn)     # keys of several scales
+        if found is not NotImplemented:
+            return found
+    v = _keys_as_vector(a, v)
     if a.type == types.NUMERIC and not a.distinct and a.fn in ("sum", "avg", "min", "max") \
             and numeric_arrays.is_decimal(v.type):     # the vector form: exact, no rows
         return _decimal_aggregate(a.fn, v)
@@ -806,6 +827,38 @@ def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
             a.type in types.NETWORK_TYPES:
         return infinity.pyscalar((pc.min if a.fn == "min" else pc.max)(v))
     return infinity.pyscalar(_memo(memo, "min_max", v, pc.min_max)[a.fn])   # one pass for both
+
+
+def _keys_as_vector(a, v, with_scales: bool = False):
+    """For sum/avg of numeric keys (an unconstrained column of several display scales):
+    the values as decimal128 at their largest scale, which is the scale PostgreSQL's sum
+    shows, when they all have that form (numeric_arrays.keys_vector); else ``v``.
+    ``with_scales``: (that, each value's display scale) or None (a group's sum shows the
+    largest scale of its own values)."""
+    if a.type == types.NUMERIC and not a.distinct and a.fn in ("sum", "avg") and \
+            isinstance(v, (pa.Array, pa.ChunkedArray)) and pa.types.is_binary(v.type):
+        vec = numeric_arrays.keys_vector(v, with_scales)
+        if vec is not None:
+            return vec
+    return None if with_scales else v
+
+
+def _keys_group_results(grouped, kind: str, sums: str, scales: str, counts: str | None):
+    """Per group: its exact sum (computed at the largest scale of all the values) shown at
+    the largest scale of its own values, as PostgreSQL's numeric sum; avg divides that
+    sum by the count as numeric_avg does. Keys (per value scales)."""
+    out = []
+    counted = grouped.column(counts).to_pylist() if counts else None
+    for i, (s, scale) in enumerate(zip(grouped.column(sums).to_pylist(),
+                                       grouped.column(scales).to_pylist())):
+        if s is None:
+            out.append(None)
+            continue
+        s = s.quantize(Decimal(1).scaleb(-scale), context=numeric.CTX)   # exact: no digit cut
+        if kind == "keys_avg":
+            s = numeric.div(s, Decimal(counted[i]))
+        out.append(s)
+    return numeric_arrays.array_of(out, pa.binary())
 
 
 def _decimal_aggregate(fn: str, v):
