@@ -192,6 +192,7 @@ def check_foreign_keys(txn, schema, rows=None, table=None, ctx=None) -> None:
             raise errors.undefined_table(fk.ref_table)
         index, order = parent_index(parent, fk)
         cols = fk.columns
+        parts = _by_value(schema, cols)    # (the notes compare numerics by value)
         if rows is not None:
             keys = [tuple(r[c] for c in cols) for r in rows]
         else:
@@ -200,7 +201,7 @@ def check_foreign_keys(txn, schema, rows=None, table=None, ctx=None) -> None:
         if fk.ref_table == schema.name:   # self-reference: rows of this statement count
             ref_pos = [schema.position(n) for n in fk.ref_columns]
             source = rows if rows is not None else list(zip(*[infinity.pylist(c) for c in table.columns]))
-            own = {tuple(r[p] for p in ref_pos) for r in source}
+            own = {_valued(tuple(r[p] for p in ref_pos), parts) for r in source}
         ref = tuple(fk.ref_columns)
         note = txn.note_fk_read
         for key in keys:
@@ -211,8 +212,8 @@ def check_foreign_keys(txn, schema, rows=None, table=None, ctx=None) -> None:
                 # The parent key this row relies on: a transaction that deletes or re-keys
                 # it concurrently now conflicts with ours (txn/commit.py), as PostgreSQL's
                 # FOR KEY SHARE lock on the parent row makes it wait and fail.
-                note(fk.ref_table, ref, key)
-            elif own is None or key not in own:
+                note(fk.ref_table, ref, _valued(key, parts))
+            elif own is None or _valued(key, parts) not in own:
                 raise fk_violation(schema, fk, key)
 
 
@@ -298,7 +299,9 @@ def on_parent_delete(txn, schema, rows, ctx) -> None:
         if not keys:
             continue
         # Gone for children inserted concurrently too: their commit and ours conflict.
-        txn.note_fk_removed(schema.name, tuple(fk.ref_columns), keys)
+        parts = _by_value(schema, [schema.position(n) for n in fk.ref_columns])
+        txn.note_fk_removed(schema.name, tuple(fk.ref_columns),
+                            [_valued(k, parts) for k in keys])
         hits = child_rows(txn, child, fk, keys)
         if child == schema.name:   # a self-reference from a row deleted in the same statement
             deleted = {tuple(r) for r in rows}
@@ -332,7 +335,8 @@ def on_parent_update(txn, schema, old_rows, new_rows, ctx) -> None:
         else:
             gone = set(moves) - kept
         if gone:   # a concurrent child insert relying on these keys conflicts with us
-            txn.note_fk_removed(schema.name, tuple(fk.ref_columns), gone)
+            txn.note_fk_removed(schema.name, tuple(fk.ref_columns),
+                                [_valued(k, parts) for k in gone])
         if fk.on_update in ("NO ACTION", "RESTRICT"):   # fine if another row takes the key
             affected = gone
         else:   # CASCADE / SET NULL act per changed parent row, as PostgreSQL's triggers do
