@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, Callable
 
-from .. import types
+from .. import numeric, types
 from ..plan import logical as L
 from ..plan.expr import Call, ColRef, Const, Expr, OuterRef, Param, SubqueryExpr
 from ..plan.walk import map_expressions
@@ -409,16 +409,22 @@ def compile_subquery(expr: SubqueryExpr, env, compile_rows) -> RowSubquery:
         counted = _existing(expr, corr, exists)
         return RowSubquery(expr.type, counted or exists, expr)
 
+    # numerics are equal by value whatever their scales or forms (keys, Decimals)
+    numbers = expr.arg is not None and expr.arg.type == types.NUMERIC
+
     def in_(row, params):
         values = [r[0] for r in rows_for(row, params)]
         if not values:
             return negated
         x = arg(row, params)
+        if numbers and x is not None:
+            x = numeric.key_value(x)
+            values = [None if v is None else numeric.key_value(v) for v in values]
         if type(x) is float and x != x or not _nan_free(values):
             raise TooMany()
         if x is None:
             return None
-        if any(v == x for v in values if v is not None):
+        if any(v is x or v == x for v in values if v is not None):   # (NaN: one NAN)
             return not negated
         return None if any(v is None for v in values) else negated
     return RowSubquery(expr.type, in_, expr)

@@ -32,7 +32,7 @@ from ..run import operator, run_plan
 from .grouped_numpy import (BLOCK, count_distinct_codes, few_slots, group_ids,
                             grouped_int_bincount)
 from .join import hash_friendly
-from ..semantics import sum_int64
+from ..semantics import hash_key, sum_int64
 from ... import infinity
 
 I, F = types.INTEGER, types.FLOAT
@@ -416,6 +416,10 @@ def has_nan(v) -> bool:
 
 
 def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
+    # count(DISTINCT numeric keys) counts numbers, not scales: by the keys' value part
+    inputs = [hash_key(v) if a.distinct and a.fn == "count" and _numeric_arg(a) and
+              isinstance(v, (pa.Array, pa.ChunkedArray)) and pa.types.is_binary(v.type)
+              else v for a, v in zip(node.aggregates, inputs)]
     dense = grouped_int_bincount(node.aggregates, keys, inputs, node.columns)
     if dense is not None:   # one integer key over a compact range: numpy bincount
         return dense
@@ -686,25 +690,49 @@ def python_aggregate(a):
     """fn(values) for one group, for aggregates without native kernels."""
     if a.fn in PYTHON_AGGREGATES:
         body = PYTHON_AGGREGATES[a.fn]
-        return (lambda vals: body(_dedupe(vals), a)) if a.distinct else (lambda vals: body(vals, a))
+        numbers = _numeric_arg(a)
+        return (lambda vals: body(_dedupe(vals, numbers), a)) if a.distinct else \
+            (lambda vals: body(vals, a))
     base = {"count": lambda v: len([x for x in v if x is not None]),
             "sum": _py_sum, "avg": _py_avg, "min": _py_min, "max": _py_max}.get(a.fn)
     if base is None:
         raise errors.not_supported(f"aggregate {a.fn}")
     if a.distinct:
-        return lambda vals: base(_dedupe(vals))
+        numbers = _numeric_arg(a)
+        return lambda vals: base(_dedupe(vals, numbers))
     return base
 
 
 
-def _dedupe(vals):
+def _dedupe(vals, numbers: bool = False):
+    """The distinct values, each first one kept; ``numbers``: numerics, equal by value
+    (2.5 and 2.50 are one value, the first written kept, as PostgreSQL's sort keeps one)."""
     seen, out = set(), []
     for v in vals:
-        key = _NAN if v != v else v     # every NaN is one value in SQL
+        if numbers and v is not None:
+            key = numeric.key_value(v)
+        else:
+            key = _NAN if v != v else v     # every NaN is one value in SQL
         if v is not None and key not in seen:
             seen.add(key)
             out.append(v)
     return out
+
+
+def _numeric_arg(a) -> bool:
+    return bool(a.args) and getattr(a.args[0], "type", None) == types.NUMERIC
+
+
+def _numbers_once(v):
+    """Numeric keys (several scales) with each number once, its first value kept."""
+    v = contiguous(v) if isinstance(v, pa.ChunkedArray) else v
+    codes = pc.dictionary_encode(hash_key(v)).indices.to_numpy(zero_copy_only=False)
+    valid = np.asarray(v.is_valid(), dtype=bool) if v.null_count else None
+    positions = np.arange(len(v))
+    if valid is not None:
+        codes, positions = codes[valid], positions[valid]
+    _, first = np.unique(codes, return_index=True)
+    return v.take(pa.array(np.sort(positions[first])))
 
 
 _NAN = object()
@@ -785,6 +813,9 @@ def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
         v = pc.filter(v.values, v.keep)
     if a.fn in ARROW_AGGREGATES and not a.distinct:
         return ARROW_AGGREGATES[a.fn](v, a)
+    if a.distinct and a.fn in ("count", "sum", "avg", "min", "max") and _numeric_arg(a) \
+            and isinstance(v, (pa.Array, pa.ChunkedArray)) and pa.types.is_binary(v.type):
+        v, a = _numbers_once(v), _without_distinct(a)     # 2.5 and 2.50: one value
     if a.distinct and a.fn in ("count", "sum", "avg", "min", "max") and \
             a.type != types.INTERVAL:
         try:
@@ -931,6 +962,7 @@ def python_aggregate_for(a, ctx):
     if user is not None and a.fn not in PYTHON_AGGREGATES and \
             a.fn not in ("count", "sum", "avg", "min", "max"):
         body = user.python
-        return (lambda vals: body(_dedupe(vals))) if a.distinct else \
+        numbers = _numeric_arg(a)
+        return (lambda vals: body(_dedupe(vals, numbers))) if a.distinct else \
             (lambda vals: body([x for x in vals]))
     return python_aggregate(a)
