@@ -938,6 +938,7 @@ class Session:
         db.end(old)
         new = self._begin(explicit=True, after_pending=at_commit)
         self._set_level(new, old.isolation)
+        new.constraint_modes = old.constraint_modes
         new.queries = old.queries
         wanted = {mark[2] for _, mark in self.savepoints}
         marks = {}
@@ -968,6 +969,8 @@ class Session:
     def _commit_read_committed(self, txn) -> None:
         for attempt in range(1, isolation.ATTEMPTS + 1):
             try:
+                if txn.deferred_checks:
+                    self._run_deferred(txn)
                 self.db.commit(txn)
                 return
             except errors.SerializationFailure:
@@ -1126,7 +1129,19 @@ class Session:
         if txn.statements is not None:
             self._commit_read_committed(txn)
         else:
+            if txn.deferred_checks:
+                self._run_deferred(txn)
             self.db.commit(txn)
+
+    def _run_deferred(self, txn) -> None:
+        """The foreign-key checks DEFERRABLE constraints put off (exec/deferred_checks.py),
+        at COMMIT: a violation rolls the transaction back with its 23503."""
+        from .exec.constraints import run_deferred
+        try:
+            run_deferred(txn)
+        except BaseException:
+            self.db.end(txn)
+            raise
 
     def append_rows(self, table: str, columns: tuple, rows: list[tuple]) -> bool:
         """``INSERT INTO table (columns) VALUES (?, ..)`` once per row, without SQL, when
@@ -1273,7 +1288,15 @@ class Session:
 
     def _utility(self, prepared: Prepared, params) -> Result:
         from .utility import run_utility
-        return run_utility(self, prepared.utility, params)
+        try:
+            return run_utility(self, prepared.utility, params)
+        except errors.Error:
+            txn = self.txn
+            if txn is not None and txn.explicit:
+                # as PostgreSQL: any error aborts the transaction block (a failed SET,
+                # SHOW, SAVEPOINT or RELEASE too), so a COMMIT after it rolls back
+                txn.failed = True
+            raise
 
     def explain(self, explain: Explain, params) -> Result:
         from .utility import run_explain

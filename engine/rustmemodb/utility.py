@@ -82,12 +82,16 @@ def run_utility(session, util, params):
                       rowcount=1, kind="SHOW")
     if kind == "reset":
         name = " ".join(util.arg.lower().split())
+        if name == "time zone":
+            name = "timezone"
         if name == "session authorization":
             _session_authorization(session, None, False)
             return Result([], kind="RESET")
         if session.txn is not None:
             for changed in ([*session.settings, "role"] if name == "all" else [name]):
                 remember_setting(session, changed, _current(session, changed), False)
+        if name not in ("role", "all"):
+            _check_resettable(name)
         if name in ("role", "all"):
             session.role = None
         if name == "all":
@@ -120,12 +124,61 @@ def run_utility(session, util, params):
     if kind == "discard":
         return _discard(session, util.arg)
     if kind in ("checkpoint", "vacuum", "analyze"):
+        if kind != "checkpoint":
+            _check_relations(session, util.arg)
         if kind == "checkpoint":
             _need_superuser(session, "do CHECKPOINT")
         if kind == "checkpoint" and getattr(session.db, "durability", None) is not None:
             session.db.durability.checkpoint()
         return Result([], kind=kind.upper())
     raise errors.not_supported(kind.upper())
+
+
+def _check_resettable(name: str) -> None:
+    """RESET of a parameter SET could set: 42704 for a name nobody knows (a dotted
+    placeholder is anyone's), 55P02 for a read-only one, as in PostgreSQL."""
+    if name in _READ_ONLY:
+        raise errors.sql_error("55P02", f'parameter "{name}" cannot be changed')
+    if ("." not in name and name not in _DEFAULT_SETTINGS and name not in gucs.PARAMETERS
+            and name not in limits.SETTINGS and name not in _SET_ELSEWHERE):
+        raise errors.sql_error("42704", f'unrecognized configuration parameter "{name}"')
+
+
+_SET_ELSEWHERE = frozenset({"search_path", "timezone", "time zone", "client_encoding",
+                            "idle_in_transaction_session_timeout", "file_root",
+                            "transaction_isolation", "default_transaction_isolation",
+                            "transaction_read_only", "default_transaction_read_only",
+                            "xmloption"})
+
+_VACUUM_OPTIONS = re.compile(r"^\s*(\((?:[^()]|\([^()]*\))*\)|(?:FULL|FREEZE|VERBOSE|ANALY[SZ]E)\b)",
+                             re.I)
+
+
+def _check_relations(session, arg: str) -> None:
+    """VACUUM / ANALYZE have nothing to do here, but the relations they name must exist
+    (42P01, as in PostgreSQL), so a typo is not taken for done."""
+    from .sql.schemas import session_path
+    from .storage.root import relation_exists
+    text = arg or ""
+    while True:
+        m = _VACUUM_OPTIONS.match(text)
+        if m is None:
+            break
+        text = text[m.end():]
+    text = re.sub(r"\([^()]*\)", " ", text).strip().rstrip(";").strip()
+    if not text:
+        return
+    txn = session.txn
+    root = txn.working if txn is not None else session.db.root
+    for part in _split_names(text):
+        name = _identifier(part)
+        if name.startswith(("pg_", "pg_catalog.", "information_schema.")):
+            continue
+        schema, _, bare = name.rpartition(".")
+        keys = [name if schema != "public" else bare] if schema else [
+            bare if s == "public" else f"{s}.{bare}" for s in session_path(session, root)]
+        if not any(relation_exists(root, key) for key in keys):
+            raise errors.sql_error("42P01", f'relation "{name}" does not exist')
 
 
 def _discard(session, arg: str) -> Result:
@@ -225,8 +278,23 @@ def _session_authorization(session, name: str | None, local: bool) -> None:
 _TIME_ZONE = re.compile(r"^\s*(?:SESSION\s+|LOCAL\s+)?(TIME)\s+ZONE\s+(.+)$", re.I | re.S)
 
 
+_SET_CONSTRAINTS = re.compile(r"^\s*CONSTRAINTS\s+(.+?)\s+(DEFERRED|IMMEDIATE)\s*;?\s*$",
+                              re.I | re.S)
+
+
+_SET_ALIAS = re.compile(r"^\s*(SESSION\s+|LOCAL\s+)?(SCHEMA|NAMES|XML\s+OPTION)\s+(\S.*?)\s*$",
+                        re.I | re.S)
+_ALIASES = {"schema": "search_path", "names": "client_encoding", "xml option": "xmloption"}
+
+
 def run_set(session, arg: str) -> None:
     """``SET name = value`` (also ``set_config``): isolation levels, limits, the rest stored."""
+    m = _SET_CONSTRAINTS.match(arg)
+    if m:
+        return _set_constraints(session, m.group(1), m.group(2).upper() == "DEFERRED")
+    m = _SET_ALIAS.match(arg)
+    if m:    # PostgreSQL's spellings of three parameters: SET SCHEMA 's' is search_path
+        arg = f"{m.group(1) or ''}{_ALIASES[' '.join(m.group(2).lower().split())]} TO {m.group(3)}"
     if session.set_isolation(arg):
         session.settings_changed = True     # default_transaction_read_only is reported
         return
@@ -264,6 +332,54 @@ def run_set(session, arg: str) -> None:
         session.settings[name] = value
         session.settings_changed = True     # the wire server reports what it must
         zone_changed(session, zone)
+        return
+    # (it used to pass silently: a client must not believe a SET it wrote wrong took)
+    words = arg.split()
+    near = words[1] if len(words) > 1 else (words[0] if words else "")
+    raise errors.syntax_error(f'syntax error at or near "{near}"')
+
+
+def _set_constraints(session, what: str, deferred: bool) -> None:
+    """SET CONSTRAINTS {ALL | name [, ...]} {DEFERRED | IMMEDIATE}
+    (exec/deferred_checks.py); outside a transaction block a warning, as in PostgreSQL."""
+    txn = session.txn
+    if txn is None or not txn.explicit:
+        notices.emit("SET CONSTRAINTS can only be used in transaction blocks", "25P01",
+                     "WARNING")
+        return
+    from .exec.constraints import run_deferred
+    from .exec.deferred_checks import set_modes
+    names = None if what.strip().upper() == "ALL" else \
+        [_identifier(part) for part in _split_names(what)]
+    which = set_modes(txn, names, deferred)
+    if not deferred:             # what the named constraints put off so far, checked now
+        run_deferred(txn, which)
+
+
+def _split_names(text: str) -> list[str]:
+    """A comma-separated list of possibly quoted, possibly qualified names."""
+    parts, current, quoted = [], [], False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        if ch == "," and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    if any(not p.strip() for p in parts):
+        raise errors.syntax_error("syntax error in SET CONSTRAINTS")
+    return [p.strip() for p in parts]
+
+
+def _identifier(text: str) -> str:
+    """A (qualified) name as the catalog keeps it: unquoted parts lower-cased."""
+    out = []
+    for part in re.findall(r'"((?:[^"]|"")*)"|([^."]+)', text):
+        quoted, plain = part
+        out.append(quoted.replace('""', '"') if quoted else plain.strip().lower())
+    return ".".join(out)
 
 
 _ZONE_INTERVAL = re.compile(r"^interval\s*'([^']*)'\s*(?:hour\s+to\s+minute)?\s*$", re.I)

@@ -148,6 +148,9 @@ def _described(sql_type: str, typmod) -> tuple[PgType, int | None, str]:
     elif typmod is not None and typmod[0] == "varchar":   # as PostgreSQL describes them
         length = typmod[1]
         t = PgType("character varying", "varchar", character_octet_length=4 * length)
+    elif typmod is not None and typmod[0] == "bpchar":
+        length = typmod[1]
+        t = PgType("character", "bpchar", character_octet_length=4 * length)
     elif typmod is not None and typmod[0] in ("bit", "varbit"):   # bit(n), bit varying(n)
         length = typmod[1]
     elif typmod is not None and typmod[0] == "precision":   # timestamp(p): its digits
@@ -333,11 +336,13 @@ def _constraints(snap: CatalogSnapshot):
 
 
 def _table_constraints(snap: CatalogSnapshot):
-    for table, cname, kind, _, _ in _constraints(snap):
+    for table, cname, kind, _, con in _constraints(snap):
         nulls = "YES" if kind in ("PRIMARY KEY", "UNIQUE") else None
         schema, bare = _split(snap, table)
+        deferrable = getattr(con, "deferrable", False)
+        deferred = getattr(con, "deferred", False)
         yield (snap.database, schema, _bare(snap, cname), snap.database, schema, bare, kind,
-               "NO", "NO", "YES", nulls)
+               "YES" if deferrable else "NO", "YES" if deferred else "NO", "YES", nulls)
 
 
 _table("table_constraints", "constraint_catalog constraint_schema constraint_name "

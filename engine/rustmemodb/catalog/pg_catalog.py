@@ -158,9 +158,11 @@ def format_type(oid: int | None, typmod: int | None = None) -> str | None:
                 "timestamptz": f"timestamp({typmod}) with time zone",
                 "time": f"time({typmod}) without time zone",
                 "timetz": f"time({typmod}) with time zone"}[name]
-    if typmod is not None and typmod >= 4 and name in ("varchar", "numeric"):
+    if typmod is not None and typmod >= 4 and name in ("varchar", "bpchar", "numeric"):
         if name == "varchar":                    # PostgreSQL's typmod: length + 4
             return f"character varying({typmod - 4})"
+        if name == "bpchar":
+            return f"character({typmod - 4})"
         mod = typmod - 4                         # (precision << 16 | scale) + 4
         scale = mod & 0x7FF
         scale = scale - 0x800 if scale & 0x400 else scale   # 11-bit signed, as in PG 15
@@ -186,8 +188,8 @@ def declared_type_oid(sql_type: str, typmod: tuple | None) -> tuple[int, int]:
         return enum_oid(typmod[1]), -1
     if len(typmod) == 1:                # declared smallint, integer, numeric, real
         return TYPE_OIDS[typmod[0]], -1
-    if typmod[0] == "varchar":
-        return TYPE_OIDS["varchar"], typmod[1] + 4
+    if typmod[0] in ("varchar", "bpchar"):
+        return TYPE_OIDS[typmod[0]], typmod[1] + 4
     if typmod[0] in ("bit", "varbit"):   # bit(n) / bit varying(n): atttypmod n
         return TYPE_OIDS[typmod[0]], typmod[1]
     if typmod[0] == "precision":        # timestamp(p), time(p): PostgreSQL's typmod is p
@@ -754,7 +756,7 @@ def _constraints(snap):
                         if sorted(u.columns) == sorted(k - 1 for k in ref_keys)), None) \
                 if ref else None
             yield (relation_oid("c", fk.name), split_key(snap.root, fk.name)[0], nsp,
-                   "f", False, False,
+                   "f", fk.deferrable, fk.deferred,
                    fk.validated, rel, 0, relation_oid("i", key.name) if key else 0, 0,
                    relation_oid("r", fk.ref_table),
                    _FK_ACTIONS.get(fk.on_update, "a"), _FK_ACTIONS.get(fk.on_delete, "a"), "s",
@@ -957,6 +959,8 @@ def constraint_defs(root, pretty: bool = False) -> dict[int, str]:
                 text += f" ON UPDATE {fk.on_update}"
             if fk.on_delete != "NO ACTION":
                 text += f" ON DELETE {fk.on_delete}"
+            if fk.deferrable:
+                text += " DEFERRABLE" + (" INITIALLY DEFERRED" if fk.deferred else "")
             out[relation_oid("c", fk.name)] = text + ("" if fk.validated else " NOT VALID")
         for ck in s.checks:
             from .pg_viewdef import pretty_condition   # (sqlglot: not on a first session's path)

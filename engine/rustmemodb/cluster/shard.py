@@ -34,6 +34,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from .. import numeric_arrays, types
+from ..exec.constraints import run_deferred
 from .wire import error_tuple, ipc_to_table, table_to_ipc
 
 GATE_TIMEOUT = 30.0
@@ -613,6 +614,8 @@ class ShardHost:
         if not self._gate.acquire(timeout=GATE_TIMEOUT):
             return ("error", "55P03", "shard is busy with another prepared transaction")
         try:
+            if txn is not None and txn.deferred_checks:
+                run_deferred(txn)            # DEFERRABLE foreign keys: 23503 refuses it
             if txn is not None and txn.ops:
                 conn.database.refresh(txn)   # 40001 if it conflicts with a newer commit
                 if gid is not None and self._durable(conn):

@@ -103,7 +103,7 @@ def _typmod(t: Any) -> bool:
             all(isinstance(v, str) for v in t[2])
     ints = isinstance(t, tuple) and all(
         isinstance(v, int) and not isinstance(v, bool) for v in t[1:])
-    return ints and ((len(t) == 2 and t[0] in ("varchar", "bit", "varbit") and t[1] >= 1) or (
+    return ints and ((len(t) == 2 and t[0] in ("varchar", "bpchar", "bit", "varbit") and t[1] >= 1) or (
         len(t) == 3 and t[0] == "numeric" and 1 <= t[1] <= 1000 and -1000 <= t[2] <= 1000)
         or (len(t) == 1 and t[0] in ("int2", "int4", "numeric", "float4"))
         or (len(t) == 2 and t[0] == "precision" and 0 <= t[1] <= 5))
@@ -143,7 +143,9 @@ def validate_schema(schema: Any) -> None:
         _need(_positions(fk.columns, n) and _str(fk.ref_table)
               and isinstance(fk.ref_columns, tuple) and all(map(_str, fk.ref_columns))
               and _str(fk.on_delete) and _str(fk.on_update)
-              and isinstance(fk.validated, bool), "foreign key")
+              and isinstance(fk.validated, bool) and isinstance(fk.deferrable, bool)
+              and isinstance(fk.deferred, bool) and (fk.deferrable or not fk.deferred),
+              "foreign key")
     for ix in schema.indexes:
         # (a keyed index on constants reads no column: ``UNIQUE ((1))``, one row at most)
         _need((_positions(ix.columns, n) or (ix.exprs and ix.columns == ()))

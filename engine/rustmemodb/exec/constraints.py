@@ -30,6 +30,7 @@ from ..storage.table import rows_to_batch
 from .typmods import domain_check_violation, domain_columns, fit_rows, fit_table
 from .expr.vector import as_array, evaluate
 from .operators.index_scan import fetch_rows
+from .deferred_checks import defer, deferred_now
 from .. import infinity
 
 
@@ -183,10 +184,15 @@ def fk_violation(schema, fk, key) -> errors.Error:
         detail=f'Key ({cols})=({shown}) is not present in table "{fk.ref_table}".')
 
 
-def check_foreign_keys(txn, schema, rows=None, table=None, ctx=None) -> None:
+def check_foreign_keys(txn, schema, rows=None, table=None, ctx=None,
+                       immediate: bool = False) -> None:
+    """Every key of the rows (or Arrow ``table``) must be in the parent; a DEFERRABLE
+    constraint's missing keys wait for COMMIT inside a transaction block
+    (``deferred_checks``) unless ``immediate`` (ALTER TABLE ... ADD's validation)."""
     if not schema.foreign_keys:
         return
     for fk in schema.foreign_keys:
+        deferred = fk.deferrable and not immediate and deferred_now(txn, fk)
         parent = txn.working.tables.get(fk.ref_table)
         if parent is None:
             raise errors.undefined_table(fk.ref_table)
@@ -214,6 +220,9 @@ def check_foreign_keys(txn, schema, rows=None, table=None, ctx=None) -> None:
                 # FOR KEY SHARE lock on the parent row makes it wait and fail.
                 note(fk.ref_table, ref, _valued(key, parts))
             elif own is None or _valued(key, parts) not in own:
+                if deferred:
+                    defer(txn, ("child", schema.name, fk.name, key))
+                    continue
                 raise fk_violation(schema, fk, key)
 
 
@@ -308,6 +317,9 @@ def on_parent_delete(txn, schema, rows, ctx) -> None:
             hits = [h for h in hits if tuple(h[:-1]) not in deleted]
         if not hits:
             continue
+        if fk.on_delete == "NO ACTION" and deferred_now(txn, fk):
+            _defer_removed(txn, schema, fk, child, hits)
+            continue
         if fk.on_delete in ("NO ACTION", "RESTRICT"):
             raise still_referenced(schema, fk, child, hits[0])
         if fk.on_delete == "CASCADE":
@@ -349,9 +361,59 @@ def on_parent_update(txn, schema, old_rows, new_rows, ctx) -> None:
             hits = [h for h in hits if tuple(h[:-1]) not in changed]
         if not hits:
             continue
+        if fk.on_update == "NO ACTION" and deferred_now(txn, fk):
+            _defer_removed(txn, schema, fk, child, hits)
+            continue
         if fk.on_update in ("NO ACTION", "RESTRICT"):
             raise still_referenced(schema, fk, child, hits[0])
         _set_child_keys(txn, child, fk, hits, moves if fk.on_update == "CASCADE" else None, ctx)
+
+
+def run_deferred(txn, which=None) -> None:
+    """(exec/deferred_checks.py) Check the deferred entries (those of constraints ``which(fk)`` accepts, else all)
+    against the working root; raise the first violation's 23503. Entries checked are
+    dropped, the others kept."""
+    checks = txn.deferred_checks
+    if not checks:
+        return
+    tables = txn.working.tables
+    keep, seen = [], set()
+    for entry in checks:
+        child = entry[1] if entry[0] == "child" else entry[3]
+        version = tables.get(child)
+        fk = None if version is None else next(
+            (f for f in version.schema.foreign_keys if f.name == entry[2]), None)
+        if fk is None:               # the table or the constraint was dropped since
+            continue
+        if which is not None and not which(fk):
+            keep.append(entry)
+            continue
+        if entry in seen:
+            continue
+        seen.add(entry)
+        key = entry[-1]
+        parent = tables.get(fk.ref_table)
+        if parent is not None:
+            index, order = parent_index(parent, fk)
+            probe = key[0] if len(key) == 1 else tuple(key[i] for i in order)
+            if index.get(probe) is not None:
+                txn.note_fk_read(fk.ref_table, tuple(fk.ref_columns), key)
+                continue
+        hits = child_rows(txn, child, fk, {key})
+        if not hits:
+            continue                 # nothing refers to the key any more
+        if entry[0] == "child":
+            raise fk_violation(version.schema, fk, key)
+        raise still_referenced(parent.schema if parent is not None else version.schema,
+                               fk, child, hits[0])
+    txn.deferred_checks = keep or None
+
+
+def _defer_removed(txn, schema, fk, child: str, hits: list) -> None:
+    """A NO ACTION parent key removed while children refer to it, under a deferred
+    constraint: checked again at COMMIT (the key may come back, the children may go)."""
+    for key in {tuple(h[c] for c in fk.columns) for h in hits}:
+        defer(txn, ("parent", schema.name, fk.name, child, key))
 
 
 def _key_moves(schema, fk, old_rows, new_rows) -> dict:

@@ -6,8 +6,10 @@ engine type (TEXT, NUMERIC, INTEGER: int64) plus a ``typmod`` on its schema colu
 write path hands its new rows (Python tuples) or table (Arrow) through ``fit_rows`` / ``fit_table`` before the
 constraint checks (exec/constraints.py), which return what is stored:
 
-* VARCHAR(n): a longer value is ``22001``, unless what is past n characters is only
-  spaces, which are cut (PostgreSQL's rule for an assignment);
+* VARCHAR(n) and CHAR(n) (``("bpchar", n)``): a longer value is ``22001``, unless what
+  is past n characters is only spaces, which are cut (PostgreSQL's rule for an
+  assignment); a CHAR(n) value is not padded with spaces to n here (it is kept and
+  compared as text);
 * NUMERIC(p, s): rounded half away from zero to s digits (the value then shows s digits),
   ``22003`` when the digits left of the point do not fit p - s (numeric.fit);
 * SMALLINT and INTEGER (``("int2",)``, ``("int4",)``: int, int4, serial): a value outside
@@ -65,12 +67,35 @@ def numeric_overflow(precision: int, scale: int) -> errors.Error:
                f"absolute value less than {f'10^{digits}' if digits else '1'}.")
 
 
-def fit_varchar(value: str, length: int) -> str:
+def fit_varchar(value: str, length: int, name: str = "character varying") -> str:
     if len(value) <= length:
         return value
     if value[length:].strip(" "):
-        raise errors.sql_error("22001", f"value too long for type character varying({length})")
+        raise errors.sql_error("22001", f"value too long for type {name}({length})")
     return value[:length]
+
+
+_LENGTH_TYPES = {"varchar": "character varying", "bpchar": "character"}
+
+
+_REAL_MAX = 3.4028234663852886e38     # float4's largest finite value
+_REAL_TINY = 1.401298464324817e-45    # its smallest positive (denormal) value
+
+
+def fit_real(value: float) -> float:
+    """A REAL keeps its float8 value here, but what float4 cannot hold is refused as
+    PostgreSQL's float8-to-float4 conversion refuses it (22003); infinities and NaN pass."""
+    if value != value or value in (_INF, -_INF):
+        return value
+    magnitude = abs(value)
+    if magnitude > _REAL_MAX:
+        raise errors.sql_error("22003", "value out of range: overflow")
+    if 0 < magnitude < _REAL_TINY / 2:
+        raise errors.sql_error("22003", "value out of range: underflow")
+    return value
+
+
+_INF = float("inf")
 
 
 # typmod -> (lowest, highest, the type's name in PostgreSQL's error)
@@ -81,9 +106,10 @@ _fits: dict = {}    # id(schema) -> (schema, modified, value modifiers, integer 
 
 
 def _acts(typmod: tuple) -> bool:
-    """Whether a modifier checks or changes values (``("numeric",)`` and ``("float4",)``
-    only describe the column)."""
-    return typmod[0] in ("varchar", "domain", "bit", "varbit", "precision") or \
+    """Whether a modifier checks or changes values (``("numeric",)`` only describes the
+    column; ``("float4",)`` checks the range)."""
+    return typmod[0] in ("varchar", "bpchar", "domain", "bit", "varbit", "precision",
+                         "float4") or \
         len(typmod) == 3 or \
         typmod[0] in INT_RANGES
 
@@ -204,12 +230,14 @@ def _fit(typmod: tuple, value):
         return None
     if typmod[0] == "enum":
         return enum_value(value, typmod[1], typmod[2])
-    if typmod[0] == "varchar":
-        return fit_varchar(value, typmod[1])
+    if typmod[0] in _LENGTH_TYPES:
+        return fit_varchar(value, typmod[1], _LENGTH_TYPES[typmod[0]])
     if typmod[0] in ("bit", "varbit"):      # bit(n): n bits exactly; varbit(n): at most n
         return bitstring.stored_length(value, typmod[1], typmod[0] == "varbit")
     if typmod[0] == "precision":
         return round_temporal(value, typmod[1])
+    if typmod[0] == "float4":
+        return fit_real(value)
     bounds = INT_RANGES.get(typmod[0])
     if bounds is not None:
         if not bounds[0] <= value <= bounds[1]:
@@ -328,6 +356,16 @@ def fit_array(typmod: tuple | None, column):
         return fit_array(typmod[2], column)
     if column.null_count == len(column):
         return column
+    if typmod[0] == "float4":
+        values = column.to_numpy(zero_copy_only=False)
+        finite = np.isfinite(values)
+        if not finite.all() or np.abs(values).max(initial=0.0) > _REAL_MAX:
+            for v in values[~np.isnan(values)].tolist():
+                fit_real(v)
+        tiny = (values != 0) & (np.abs(values) < _REAL_TINY) & finite
+        if tiny.any():
+            fit_real(float(values[tiny][0]))
+        return column
     bounds = INT_RANGES.get(typmod[0])
     if bounds is not None:
         extremes = pc.min_max(column)
@@ -349,10 +387,10 @@ def fit_array(typmod: tuple | None, column):
         return column
     if typmod[0] == "precision":
         return round_temporal_array(column, typmod[1])
-    if typmod[0] == "varchar":
+    if typmod[0] in _LENGTH_TYPES:
         if pc.max(pc.utf8_length(column)).as_py() <= typmod[1]:
             return column
-        return pa.array([None if v is None else fit_varchar(v, typmod[1])
+        return pa.array([None if v is None else fit_varchar(v, typmod[1], _LENGTH_TYPES[typmod[0]])
                          for v in infinity.pylist(column)], pa.string())
     precision, scale = typmod[1], typmod[2]
     column = contiguous(column)

@@ -83,6 +83,11 @@ class ForeignKey:
     on_delete: str = "RESTRICT"        # RESTRICT | CASCADE | SET NULL | NO ACTION
     on_update: str = "NO ACTION"       # the same, when the referenced key changes
     validated: bool = True             # as CheckConstraint.validated (NOT VALID)
+    # DEFERRABLE, and INITIALLY DEFERRED: inside a transaction block the check that a
+    # referenced key exists (and NO ACTION's that none still refers to a removed one)
+    # waits for COMMIT or SET CONSTRAINTS ... IMMEDIATE (exec/deferred_checks.py)
+    deferrable: bool = False
+    deferred: bool = False
 
     def with_ref_column_renamed(self, table: str, old: str, new: str) -> "ForeignKey":
         """This key after ``table``'s column ``old`` became ``new`` (ALTER ... RENAME)."""

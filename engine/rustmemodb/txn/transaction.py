@@ -196,7 +196,8 @@ class Transaction:
 
     __slots__ = ("snapshot", "_working", "_ops", "_pending", "explicit", "failed",
                  "isolation", "statements", "queries", "fk_reads", "fk_removed", "drawn",
-                 "read_only", "claims", "marks", "reset_sequences", "__weakref__")
+                 "read_only", "claims", "marks", "reset_sequences", "deferred_checks",
+                 "constraint_modes", "__weakref__")
 
     def __init__(self, snapshot: Root, explicit: bool) -> None:
         self.snapshot = snapshot
@@ -225,6 +226,11 @@ class Transaction:
         # transaction set itself (setval, RESTART, CREATE, DROP), drawn from its own value.
         self.marks = None
         self.reset_sequences: set | None = None
+        # Foreign-key checks a DEFERRABLE constraint put off until COMMIT (entries of
+        # exec/deferred_checks.py), and SET CONSTRAINTS' modes: {name or None (ALL):
+        # deferred?}, the later a setting the more it counts (None: none given).
+        self.deferred_checks: list | None = None
+        self.constraint_modes: dict | None = None
 
     # The working root and the ops, with any pending INSERTs applied first: whoever
     # reads either (the next statement, a commit, a catalog, a check) sees every row
@@ -273,12 +279,16 @@ class Transaction:
         ops = self._ops
         last = ops[-1] if ops else None   # later statements may extend it: its length
         pending = self._pending           # left pending: the mark counts its rows
+        deferred = self.deferred_checks
         return (self._working, len(ops), (len(statements) if statements is not None else 0),
                 len(last.rows) if type(last) in _EXTENDED else -1,
-                pending, len(pending.rows) if pending is not None else 0)
+                pending, len(pending.rows) if pending is not None else 0,
+                len(deferred) if deferred is not None else 0)
 
     def restore(self, mark: tuple) -> None:
-        self._working, n, k, extended, pending, count = mark
+        self._working, n, k, extended, pending, count, checks = mark
+        if self.deferred_checks is not None:
+            del self.deferred_checks[checks:]
         # Pending rows up to the mark stay pending, those after it go; if they were
         # applied since, the restored working root has none of them, so the ones up to
         # the mark become pending again.

@@ -300,7 +300,7 @@ def _add_foreign_key(txn, ctx, version, step: AddForeignKey):
     new = version.with_schema(step.schema)
     data = version.to_arrow() if step.constraint.validated else None
     if data is not None and data.num_rows:
-        constraints.check_foreign_keys(txn, step.schema, table=data, ctx=ctx)
+        constraints.check_foreign_keys(txn, step.schema, table=data, ctx=ctx, immediate=True)
     return new
 
 

@@ -199,7 +199,24 @@ def bind_reference(stmt, table: str, columns: tuple, ref, all_columns, name=None
         if action == "SET DEFAULT":
             raise errors.not_supported(f"ON {event} SET DEFAULT",
                                        hint="Use SET NULL, CASCADE, RESTRICT or NO ACTION.")
-    return ForeignKey(fk_name, tuple(columns), ref_table, ref_names, on_delete, on_update)
+    deferrable, deferred = _deferrability(ref)
+    return ForeignKey(fk_name, tuple(columns), ref_table, ref_names, on_delete, on_update,
+                      deferrable=deferrable, deferred=deferred)
+
+
+def _deferrability(ref) -> tuple[bool, bool]:
+    """(DEFERRABLE, INITIALLY DEFERRED) from a REFERENCES clause's options; INITIALLY
+    DEFERRED alone makes the constraint deferrable, as in PostgreSQL."""
+    deferrable = deferred = None
+    for opt in ref.args.get("options") or []:
+        text = " ".join(str(opt).upper().split())
+        if text in ("DEFERRABLE", "NOT DEFERRABLE"):
+            deferrable = text == "DEFERRABLE"
+        elif text in ("INITIALLY DEFERRED", "INITIALLY IMMEDIATE"):
+            deferred = text == "INITIALLY DEFERRED"
+    if deferred and deferrable is False:
+        raise errors.syntax_error("constraint declared INITIALLY DEFERRED must be DEFERRABLE")
+    return bool(deferrable or deferred), bool(deferred)
 
 
 def unique_keys(schema) -> list[tuple]:

@@ -23,9 +23,9 @@ from ...optimize.fold_constants import fold
 from ...plan.aggregates import AGGREGATE_TYPES
 from ...plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, Param
 from ..parse import DIALECT, OID_ARRAY, position_of
-from .type_modifiers import (bit_typmod, composite_of, domain_base, domain_of, enum_typmod,
-                             numeric_typmod, time_precision, user_type_name, value_as,
-                             varchar_length)
+from .type_modifiers import (bit_typmod, char_length, composite_of, domain_base, domain_of,
+                             enum_typmod, numeric_typmod, time_precision, user_type_name,
+                             value_as, varchar_length)
 from .coerce import adapt, common_type, unify_pair
 from .whole_row import as_record
 from .bind_sql_functions import inline_call
@@ -579,8 +579,10 @@ class ExprBinder:
                                                  Const(bits[0] == "varbit", types.BOOLEAN)],
                              node)
         length = varchar_length(node.to)
+        if length is None:
+            length = char_length(node.to, node)
         if length is not None and out.type == types.TEXT:
-            # CAST(x AS VARCHAR(n)) truncates to n characters, as in PostgreSQL
+            # CAST(x AS VARCHAR(n) | CHAR(n)) truncates to n characters, as in PostgreSQL
             fn, ret = self.stmt.functions.resolve("left", [types.TEXT, types.INTEGER])
             return fold(Call("left", (out, Const(length, types.INTEGER)), ret, fn))
         width = _INT_WIDTHS.get(node.to.this) if isinstance(node.to, exp.DataType) else None

@@ -121,6 +121,18 @@ def varchar_length(dt) -> int | None:
     return int(value.this) if isinstance(value, exp.Literal) and not value.is_string else None
 
 
+def char_length(dt, node=None) -> int | None:
+    """n of CHAR(n) / CHARACTER(n), 1 for CHAR alone (as in PostgreSQL; ``bpchar`` has no
+    length), else None; 22023 for n < 1."""
+    if not isinstance(dt, exp.DataType) or dt.this != exp.DataType.Type.CHAR:
+        return None
+    length = _number_param(dt) if dt.expressions else 1
+    if length is not None and length < 1:
+        raise errors.sql_error("22023", "length for type char must be at least 1",
+                               position=position_of(node) if node else None)
+    return length
+
+
 def numeric_typmod(dt, node=None) -> tuple[int, int] | None:
     """(precision, scale) of NUMERIC(p[, s]) / DECIMAL(p[, s]), else None; 22023 for a
     precision or scale PostgreSQL 15 refuses."""
@@ -221,5 +233,8 @@ def column_typmod(dt, node=None) -> tuple | None:
             raise errors.sql_error("22023", "length for type varchar must be at least 1",
                                    position=position_of(node) if node else None)
         return ("varchar", length)
+    length = char_length(dt, node)
+    if length is not None:
+        return ("bpchar", length)
     numeric = numeric_typmod(dt, node)
     return ("numeric", *numeric) if numeric is not None else None
