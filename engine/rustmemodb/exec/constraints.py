@@ -397,7 +397,8 @@ def run_deferred(txn, which=None) -> None:
             index, order = parent_index(parent, fk)
             probe = key[0] if len(key) == 1 else tuple(key[i] for i in order)
             if index.get(probe) is not None:
-                txn.note_fk_read(fk.ref_table, tuple(fk.ref_columns), key)
+                txn.note_fk_read(fk.ref_table, tuple(fk.ref_columns),
+                                 _valued(key, _by_value(version.schema, fk.columns)))
                 continue
         hits = child_rows(txn, child, fk, {key})
         if not hits:
