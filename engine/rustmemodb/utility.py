@@ -287,8 +287,10 @@ _SET_ALIAS = re.compile(r"^\s*(SESSION\s+|LOCAL\s+)?(SCHEMA|NAMES|XML\s+OPTION)\
 _ALIASES = {"schema": "search_path", "names": "client_encoding", "xml option": "xmloption"}
 
 
-def run_set(session, arg: str) -> None:
-    """``SET name = value`` (also ``set_config``): isolation levels, limits, the rest stored."""
+def run_set(session, arg: str, warn_local: bool = True) -> None:
+    """``SET name = value`` (also ``set_config``): isolation levels, limits, the rest stored.
+    A SET LOCAL outside a transaction block lasts for its statement only, as in
+    PostgreSQL (with its warning, unless ``warn_local`` is False: set_config gives none)."""
     m = _SET_CONSTRAINTS.match(arg)
     if m:
         return _set_constraints(session, m.group(1), m.group(2).upper() == "DEFERRED")
@@ -328,10 +330,17 @@ def run_set(session, arg: str) -> None:
             # PostgreSQL refuses a name it does not know (a typo must not pass silently);
             # a dotted one is a custom placeholder anyone may set
             raise errors.sql_error("42704", f'unrecognized configuration parameter "{name}"')
-        remember_setting(session, name, session.settings.get(name, _UNSET), _is_local(arg))
+        before = session.settings.get(name, _UNSET)
+        remember_setting(session, name, before, _is_local(arg))
         session.settings[name] = value
         session.settings_changed = True     # the wire server reports what it must
         zone_changed(session, zone)
+        txn = session.txn
+        if _is_local(arg) and (txn is None or not txn.explicit):
+            if warn_local:
+                notices.emit("SET LOCAL can only be used in transaction blocks", "25P01",
+                             "WARNING")
+            _restore(session, name, before)  # the statement's own transaction ended
         return
     # (it used to pass silently: a client must not believe a SET it wrote wrong took)
     words = arg.split()

@@ -411,11 +411,13 @@ class SessionFunctions:
         return _text(value)
 
     def bind_function_set_config(self, eb, args, node):
-        name, value, _is_local = _constant_args(eb, args, "set_config", (3,))
+        name, value, is_local = _constant_args(eb, args, "set_config", (3,))
         self.cacheable = False
         if self.session is not None:
             from ...utility import run_set
-            run_set(self.session, f"{name} = {value}")
+            # is_local: SET LOCAL, for the rest of the transaction (none outside a block)
+            run_set(self.session, f"{'LOCAL ' if is_local else ''}{name} = {value}",
+                    warn_local=False)
         return _text(None if value is None else str(value))
 
     # definitions read from the root being bound (the snapshot of this statement)
