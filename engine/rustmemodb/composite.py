@@ -42,7 +42,7 @@ _EPOCH_UTC = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 
 # field types a composite may hold: their order-preserving bytes are below
 FIELD_TYPES = ("INTEGER", "FLOAT", "TEXT", "BOOLEAN", "DATE", "TIMESTAMP", "TIMESTAMPTZ",
-               "TIME", "UUID", "BYTEA", "JSON", "JSONT")
+               "TIME", "UUID", "BYTEA", "JSON", "JSONT", "NUMERIC")
 
 
 def record_type(name: str, fields) -> str:
@@ -160,7 +160,8 @@ def _put(t: str, v, out: bytearray) -> None:
                          + v.microsecond)
     elif is_record(t):
         out += v
-    else:       # text and bytes: escaped, then a terminator that sorts first
+    else:       # text and bytes (a numeric's ordered key too): escaped, then a terminator
+                # that sorts first
         raw = v if isinstance(v, bytes) else v.encode()
         out += raw.replace(b"\x00", b"\x00\xff") + b"\x00\x00"
 
@@ -230,7 +231,7 @@ def _get(t: str, data: bytes, at: int):
             continue
         at = end + 2
         break
-    return (bytes(raw) if t == "BYTEA" else raw.decode()), at
+    return (bytes(raw) if t in ("BYTEA", "NUMERIC") else raw.decode()), at
 
 
 def valid(sql_type: str, data: bytes) -> bool:
@@ -294,6 +295,8 @@ def field_text(t: str, v) -> str:
         return types.format_time(v)
     if t == "BYTEA":
         return types.format_bytea(v)
+    if t == "NUMERIC":
+        return types.numeric.text_of(v)
     return str(v)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import errors
+from . import errors, numeric
 from .storage.schema import IndexDef, TableSchema
 
 _REGISTRY: list = []   # the built-in functions, made on first use (index keys call no others)
@@ -22,7 +22,7 @@ class IndexKeyer:
     """A keyed index's key of a row: a value (one part) or a tuple, or None when the
     predicate is not true for the row (the index leaves it out)."""
 
-    __slots__ = ("parts", "pred", "text", "exprs", "pred_expr")
+    __slots__ = ("parts", "pred", "text", "exprs", "pred_expr", "decimal_parts")
 
     def __init__(self, parts: list, pred, text: str, exprs: tuple = (),
                  pred_expr=None) -> None:
@@ -32,6 +32,9 @@ class IndexKeyer:
         # the bound key parts and predicate (optimize/use_index.py matches them)
         self.exprs = exprs
         self.pred_expr = pred_expr
+        # the NUMERIC parts, which the key holds as numbers (_by_value, storage/index.py)
+        self.decimal_parts = tuple(i for i, e in enumerate(exprs)
+                                   if getattr(e, "type", None) == numeric.NUMERIC)
 
     def __call__(self, row: tuple) -> object:
         if self.pred is not None and self.pred(row, ()) is not True:
@@ -51,6 +54,18 @@ def _hashable(v: object) -> object:
     return tuple(v) if isinstance(v, list) else v
 
 
+def _by_value(fn):
+    """A NUMERIC key part as a number (numeric.key_value): 2.5 and 2.50 are one key, as
+    in a unique index on a column (storage/index.py)."""
+    if fn is None:
+        return None
+
+    def part(row, params):
+        v = fn(row, params)
+        return None if v is None else numeric.key_value(v)
+    return part
+
+
 def compile_keyer(schema: TableSchema, definition: IndexDef) -> IndexKeyer:
     from .exec.expr.row import try_compile_row
     from .exec.functions.registry import FunctionRegistry
@@ -60,7 +75,8 @@ def compile_keyer(schema: TableSchema, definition: IndexDef) -> IndexKeyer:
         _REGISTRY.append(FunctionRegistry())
     stmt = StatementBinder(None, _REGISTRY[0])
     parts, pred = bind_key_parts(stmt, schema, definition.exprs, definition.predicate)
-    fns = [try_compile_row(e) for e in parts]
+    fns = [_by_value(try_compile_row(e)) if getattr(e, "type", None) == numeric.NUMERIC
+           else try_compile_row(e) for e in parts]
     pred_fn = try_compile_row(pred) if pred is not None else None
     if any(f is None for f in fns) or (pred is not None and pred_fn is None):
         raise errors.not_supported(f'the expressions of index "{definition.name}"',

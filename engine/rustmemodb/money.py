@@ -11,11 +11,14 @@ text (``$1,234.56``), as psycopg does.
 """
 from __future__ import annotations
 
+import decimal
 import math
 
 from . import errors
 
 MONEY = "MONEY"
+# exact for any money value (never the process's decimal context)
+_CONTEXT = decimal.Context(prec=60)
 _MIN, _MAX = -(1 << 63), (1 << 63) - 1
 
 
@@ -100,21 +103,34 @@ def format(cents: int) -> str:
     return f"{'-' if cents < 0 else ''}${whole:,}.{frac:02d}"
 
 
-def of_number(value: float | int) -> int:
-    """numeric -> money (a FLOAT is this engine's numeric): cents rounded half away from
-    zero, as numeric_cash rounds."""
+def of_number(value) -> int:
+    """numeric (a Decimal) or float8 -> money: cents rounded half away from zero, as
+    numeric_cash rounds."""
     if isinstance(value, int):
         return check(value * 100)
-    if math.isnan(value) or math.isinf(value):
-        raise errors.sql_error("22003", "money out of range")
     from decimal import ROUND_HALF_UP, Decimal
-    cents = (Decimal(repr(value)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise errors.sql_error("22003", "money out of range")
+        exact = value
+    else:
+        if math.isnan(value) or math.isinf(value):
+            raise errors.sql_error("22003", "money out of range")
+        exact = Decimal(repr(value))
+    cents = exact.scaleb(2, context=_CONTEXT).quantize(Decimal(1), rounding=ROUND_HALF_UP,
+                                                        context=_CONTEXT)
     return check(int(cents))
 
 
 def to_number(cents: int) -> float:
-    """money -> numeric (float8 here)."""
+    """money -> float8."""
     return cents / 100
+
+
+def to_decimal(cents: int):
+    """money -> numeric: the cents with two digits after the point (cash_numeric)."""
+    from decimal import Decimal
+    return Decimal((1 if cents < 0 else 0, tuple(int(c) for c in str(abs(cents))), -2))
 
 
 def rint(x: float) -> int:

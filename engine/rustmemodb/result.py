@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from .lazy_import import arrow as pa
 
-from . import types
+from . import numeric_arrays, types
 
 
 @dataclass(slots=True)   # one per statement: slots make it cheaper to build
@@ -21,11 +21,24 @@ class Result:
     kind: str = ""
     elapsed: float = 0.0
 
+    def __post_init__(self) -> None:
+        # numerics in keys form say so (numeric_arrays.KEY_TAG): a table registered
+        # from this result (the cluster's exchanges) reads them as numeric again
+        if self.table is not None:
+            for _, t in self.columns:
+                if t == types.NUMERIC:
+                    self.table = numeric_arrays.tag_keys(
+                        self.table, [t for _, t in self.columns])
+                    break
+
     def arrow(self) -> pa.Table:
         if self.table is None and self.rows is not None:
-            arrays = [pa.array([r[i] for r in self.rows], types.arrow_type(t))
+            arrays = [numeric_arrays.column_of([r[i] for r in self.rows]) if t == types.NUMERIC
+                      else pa.array([r[i] for r in self.rows], types.arrow_type(t))
                       for i, (_, t) in enumerate(self.columns)]
-            self.table = pa.Table.from_arrays(arrays, names=[n for n, _ in self.columns])
+            self.table = numeric_arrays.tag_keys(
+                pa.Table.from_arrays(arrays, names=[n for n, _ in self.columns]),
+                [t for _, t in self.columns])
         if self.table is None:
             return pa.table({})
         return self.table

@@ -1738,14 +1738,20 @@ def convert_param(value, expected: str, slot: int, cast: bool = False):
         return [convert_param(v, element, slot) for v in value]
     if expected in ranges.KINDS and isinstance(value, (ranges.Range, bytes)):
         return _range_param(value, expected, slot)
+    if expected == types.NUMERIC and type(value) is bytes and types.numeric.valid(value):
+        return value                  # a numeric's storage key (EXECUTE's constants)
     stored, got = types.from_python(value)
     if expected == types.FLOAT and got == types.INTEGER:
         return float(stored)
+    if expected == types.NUMERIC and got in (types.INTEGER, types.FLOAT):
+        return types.numeric.of_python(value)     # a float by its 15 digits, as PostgreSQL
+    if expected == types.FLOAT and got == types.NUMERIC:
+        return types.numeric.to_float(types.numeric.decode(stored))
     if got == types.INTEGER and not types.INT64_MIN <= stored <= types.INT64_MAX:
         raise errors.sql_error(
             "22003", f"parameter ${slot + 1} value {stored} is out of range for type bigint",
-            hint="INTEGER is 64-bit and there is no NUMERIC type: pass the value as a float "
-                 "or a string, or store it in a FLOAT or TEXT column.")
+            hint="INTEGER is 64-bit: pass a larger value as a decimal.Decimal (NUMERIC), "
+                 "or store it in a NUMERIC or TEXT column.")
     if expected in (types.UNKNOWN, types.NULL) or got == expected:
         return stored
     if got == types.TEXT and expected in types.LITERAL_CONTEXT_TYPES:

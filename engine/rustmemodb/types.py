@@ -17,6 +17,9 @@ module is the only place that knows how one becomes the other:
                                      stored in jsonb's canonical text
     JSONT      large_string (text)   parsed JSON, as JSON: PostgreSQL's json, the text
                                      kept as written (validated), json_text.py reads it
+    NUMERIC    binary (ordered key)  bytes or Decimal (rows); decimal.Decimal (DB-API):
+               or decimal128(p, s)   exact decimals with a display scale (numeric.py;
+                                     decimal128 is the vector form: numeric_arrays.py)
     INTERVAL   month_day_nano        rustmemodb.types.Interval (expressions only)
     TSVECTOR   large_string (canon)  str: tsvector_out's text (textsearch/tsvector.py)
     TSQUERY    large_string (canon)  str: tsquery_out's text (textsearch/tsquery.py)
@@ -37,10 +40,11 @@ import uuid as _uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import bitstring, composite, errors, infinity, money, netaddr, ranges, timetz
+from . import bitstring, composite, errors, infinity, money, netaddr, numeric, ranges, timetz
 from . import statement_limits as _limits
 from .bitstring import BIT, BIT_TYPES, VARBIT
 from .money import MONEY
+from .numeric import NUMERIC
 from .netaddr import CIDR, INET, MACADDR, MACADDR8, NETWORK_TYPES
 from .timetz import TIMETZ
 
@@ -71,8 +75,8 @@ UNKNOWN = "UNKNOWN"    # a parameter whose type is only known at execution
 
 ALL_TYPES = (INTEGER, FLOAT, TEXT, BOOLEAN, TIMESTAMP, DATE, UUID, JSON, TIME, BYTEA,
              TIMESTAMPTZ, JSONT, TSVECTOR, TSQUERY) + NETWORK_TYPES + (MONEY,) + BIT_TYPES + \
-    (TIMETZ,)
-NUMERIC_TYPES = (INTEGER, FLOAT)
+    (TIMETZ, NUMERIC)
+NUMERIC_TYPES = (INTEGER, FLOAT, NUMERIC)
 TEMPORAL_TYPES = (TIMESTAMP, DATE, TIMESTAMPTZ)
 # Types a well-formed quoted literal is read as, as PostgreSQL does for unknown literals.
 LITERAL_CONTEXT_TYPES = (TIMESTAMP, DATE, UUID, JSON, INTERVAL, TIME, BYTEA, TIMESTAMPTZ,
@@ -142,6 +146,7 @@ def _arrow_types() -> dict:
         MONEY: pa.int64(),                                    # cents (money.py)
         TIMETZ: pa.int64(),                                   # ordered keys (timetz.py)
         BIT: pa.large_string(), VARBIT: pa.large_string(),    # '1010' (bitstring.py)
+        NUMERIC: pa.binary(),                                 # ordered keys (numeric.py)
     }
     return ARROW_TYPES
 
@@ -159,7 +164,7 @@ _ALIASES = {
     "SMALLINT": INTEGER, "INT2": INTEGER, "TINYINT": INTEGER, "SERIAL": INTEGER,
     "BIGSERIAL": INTEGER, "SMALLSERIAL": INTEGER,
     "FLOAT": FLOAT, "DOUBLE": FLOAT, "DOUBLE PRECISION": FLOAT, "REAL": FLOAT, "FLOAT8": FLOAT,
-    "FLOAT4": FLOAT, "DECIMAL": FLOAT, "NUMERIC": FLOAT,
+    "FLOAT4": FLOAT, "DECIMAL": NUMERIC, "NUMERIC": NUMERIC, "DEC": NUMERIC,
     "TEXT": TEXT, "VARCHAR": TEXT, "CHAR": TEXT, "STRING": TEXT, "NVARCHAR": TEXT,
     "BPCHAR": TEXT, "NAME": TEXT,
     "BOOLEAN": BOOLEAN, "BOOL": BOOLEAN,
@@ -286,6 +291,8 @@ def sql_type_of_arrow(t: "pa.DataType") -> str:
     import pyarrow as pa
     if pa.types.is_integer(t):
         return INTEGER
+    if pa.types.is_decimal128(t):
+        return NUMERIC          # exact, in its vector form (numeric_arrays.py)
     if pa.types.is_floating(t) or pa.types.is_decimal(t):
         return FLOAT
     if pa.types.is_boolean(t):
@@ -319,6 +326,12 @@ def sql_type_of_arrow(t: "pa.DataType") -> str:
 
 def is_numeric(t: str) -> bool:
     return t in NUMERIC_TYPES
+
+
+def wider_number(known) -> str:
+    """The type numbers of these types meet in (PostgreSQL's implicit casts): float8
+    over numeric over integer."""
+    return FLOAT if FLOAT in known else NUMERIC if NUMERIC in known else INTEGER
 
 
 _I32 = 2 ** 31
@@ -980,8 +993,10 @@ def to_python(sql_type: str, value: object) -> object:
         return money.format(value)  # type: ignore[arg-type]
     if sql_type == TIMETZ:         # an aware datetime.time, as psycopg returns timetz
         return timetz.python_value(value)  # type: ignore[arg-type]
-    if sql_type.endswith("[]") and sql_type[:-2] in (UUID, JSON, JSONT, MONEY, TIMETZ) + \
-            NETWORK_TYPES:
+    if sql_type == NUMERIC:        # a decimal.Decimal, as psycopg returns numeric
+        return numeric.decode(value)  # type: ignore[arg-type]
+    if sql_type.endswith("[]") and sql_type[:-2] in (UUID, JSON, JSONT, MONEY, TIMETZ,
+                                                     NUMERIC) + NETWORK_TYPES:
         return [to_python(sql_type[:-2], v) for v in value]  # type: ignore[union-attr]
     if sql_type in ranges.KINDS:
         return ranges.decode(ranges.KINDS[sql_type], value)  # type: ignore[arg-type]
@@ -1047,7 +1062,7 @@ def from_python(value: object) -> tuple[object, str]:
         pass
     import decimal
     if isinstance(value, decimal.Decimal):
-        return float(value), FLOAT
+        return numeric.of_python(value), NUMERIC
     raise errors.sql_error("22023", f"cannot bind a Python {type(value).__name__} as a parameter",
                            hint="Use int, float, str, bool, None, date, datetime, time, bytes, "
                                 "UUID or dict/list.")
@@ -1141,4 +1156,6 @@ def read_field(sql_type: str, text: str) -> object:
         if value is None:
             raise errors.sql_error("22P02", f'invalid input syntax for type boolean: "{text}"')
         return value
+    if sql_type == NUMERIC:
+        return numeric.encode(numeric.parse(text))
     return parse_literal_as(sql_type, text)

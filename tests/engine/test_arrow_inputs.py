@@ -6,6 +6,8 @@ nothing behind: the next query works, and a fixed DataFrame is read afresh.
 """
 import datetime as dt
 
+from decimal import Decimal
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -104,8 +106,13 @@ def test_int64_bounds_and_numpy_ints_are_accepted(conn):
         [(4, -(2 ** 63), 2 ** 63 - 1)]
 
 
-def test_big_int_parameter_in_a_float_context_is_a_float(conn):
-    assert conn.execute("SELECT ? + 0.5", (2 ** 64,)).fetchall() == [(float(2 ** 64) + 0.5,)]
+def test_big_int_parameter_beside_a_numeric_is_exact(conn):
+    # 0.5 is numeric (as in PostgreSQL): a parameter past int64 meets it exactly, and
+    # beside a float8 it is a float8
+    assert conn.execute("SELECT ? + 0.5", (2 ** 64,)).fetchall() == \
+        [(Decimal("18446744073709551616.5"),)]
+    assert conn.execute("SELECT ? + 0.5::float8", (2 ** 64,)).fetchall() == \
+        [(float(2 ** 64) + 0.5,)]
 
 
 def test_python_int_beyond_int64_in_an_object_column_is_22003(conn):

@@ -189,3 +189,25 @@ def test_threads_inserting_children_and_deleting_parents_leave_no_orphan(action)
         th.join()
     assert unexpected == []
     assert _orphans(conn) == 0
+
+
+@pytest.mark.parametrize("change", ["DELETE FROM p WHERE x = 2.500",
+                                    "UPDATE p SET x = 9 WHERE x = 2.5"])
+@pytest.mark.parametrize("child_commits_first", [True, False])
+def test_numeric_parent_key_of_another_scale_conflicts(change, child_commits_first):
+    """A child row of 2.50 relies on the parent key 2.5: the keys a check relied on and
+    the keys a parent change removed compare numbers, not display scales."""
+    child = rustmemodb.connect()
+    child.execute("CREATE TABLE p (x numeric PRIMARY KEY)")
+    child.execute("CREATE TABLE c (x numeric REFERENCES p (x))")
+    child.execute("INSERT INTO p VALUES (2.5), (3)")
+    parent = child.database.connect()
+    child.execute("BEGIN")
+    child.execute("INSERT INTO c VALUES (2.50)")
+    parent.execute("BEGIN")
+    parent.execute(change)
+    first, second = (child, parent) if child_commits_first else (parent, child)
+    assert _commit(first) == "ok"
+    assert _commit(second) == "40001"
+    assert child.execute("SELECT count(*) FROM c WHERE NOT EXISTS "
+                         "(SELECT 1 FROM p WHERE p.x = c.x)").fetchone()[0] == 0

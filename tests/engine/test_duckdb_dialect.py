@@ -2,6 +2,8 @@
 statements on the same rows here: a differential test)."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from .duckdb_pair import assert_same, loaded_pair
@@ -129,9 +131,17 @@ def test_text_slices(both, sql):
     assert_same(both, sql)
 
 
+# ``**`` is PostgreSQL's ``^`` here: of two numerics (2.0 ** 0.5) it is an exact numeric,
+# where DuckDB's is a double (test_numeric_power_stays_numeric)
 @pytest.mark.parametrize("sql", [
-    "SELECT 2**3, 2 ** 3 * 2, 2.0 ** 0.5, 2 ** -1, '**'",
+    "SELECT 2**3, 2 ** 3 * 2, 2.0::DOUBLE ** 0.5, 2 ** -1, '**'",
     "SELECT v ** 2 FROM t ORDER BY g NULLS LAST, h NULLS LAST",
 ])
 def test_double_star_power(both, sql):
     assert_same(both, sql)
+
+
+def test_numeric_power_stays_numeric(both):
+    ours, _ = both
+    assert ours.execute("SELECT 2.0 ** 0.5, 2.0 ^ 0.5").fetchall() == \
+        [(Decimal("1.4142135623730950"), Decimal("1.4142135623730950"))]

@@ -45,7 +45,7 @@ ENGINE = Path(__file__).resolve().parents[2] / "engine"
 # (composite types' strings, ordered bytes and record text) too.
 FOUNDATION = {"errors", "types", "deep", "notices", "lazy_import", "statement_limits",
               "netaddr", "money", "bitstring", "ranges", "textsearch", "infinity", "timetz",
-              "composite"}
+              "composite", "numeric", "numeric_arrays"}
 ALLOWED = {
     "storage": FOUNDATION,
     "plan": FOUNDATION | {"storage"},

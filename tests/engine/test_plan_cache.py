@@ -137,14 +137,14 @@ def test_a_lifted_literal_is_checked_like_a_literal():
     assert c.execute("SELECT count(*) FROM t WHERE d = '2024-01-05'").fetchone() == (8,)
     with pytest.raises(rustmemodb.DataError) as bad_date:
         c.execute("SELECT count(*) FROM t WHERE d = '2024-13-05'")
-    with pytest.raises(errors.Error) as too_big:
-        c.execute("SELECT count(*) FROM t WHERE k = 99999999999999999999")
+    # past bigint a literal is numeric (PostgreSQL's): no row equals it, cached or not
+    assert c.execute("SELECT count(*) FROM t WHERE k = 99999999999999999999").fetchone() == \
+        (0,)
     c2 = _db()
     c2.database.plan_cache.clear()
     with pytest.raises(rustmemodb.DataError) as bad_date_fresh:
         c2.execute("SELECT count(*) FROM t WHERE d = '2024-13-05'")
     assert bad_date.value.sqlstate == bad_date_fresh.value.sqlstate
-    assert too_big.value.sqlstate == "22003"
     with pytest.raises(errors.Error) as quoted_number:
         c.execute("SELECT count(*) FROM t WHERE k = '5'")
     assert quoted_number.value.sqlstate == "42804"

@@ -5,6 +5,8 @@ import json
 import subprocess
 import sys
 
+from decimal import Decimal
+
 import pytest
 
 import rustmemodb
@@ -149,12 +151,12 @@ def test_anything_else_takes_the_ordinary_way(sql, db):
 def test_results_and_errors_match_the_ordinary_path():
     conn = rustmemodb.connect()
     cur = conn.execute("SELECT 1 AS a, 'x', 2.5, NULL, TRUE")
-    assert cur.fetchall() == [(1, "x", 2.5, None, True)]
+    assert cur.fetchall() == [(1, "x", Decimal("2.5"), None, True)]
     assert [d[:2] for d in cur.description] == [
-        ("a", "INTEGER"), ("?column?", "TEXT"), ("?column?", "FLOAT"), ("?column?", "TEXT"),
+        ("a", "INTEGER"), ("?column?", "TEXT"), ("?column?", "NUMERIC"), ("?column?", "TEXT"),
         ("?column?", "BOOLEAN")]
     assert conn.execute("SELECT 7 AS a, 'y', 0.5, NULL, TRUE").fetchall() == [
-        (7, "y", 0.5, None, True)]
+        (7, "y", Decimal("0.5"), None, True)]
     conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, score FLOAT)")
     assert conn.execute("INSERT INTO t VALUES (1, 'a', 2), (2, 'b', NULL)").rowcount == 2
     for i in range(3, 8):       # the shape's plan serves from the second text on
@@ -169,8 +171,11 @@ def test_results_and_errors_match_the_ordinary_path():
     with pytest.raises(rustmemodb.ProgrammingError) as info:      # declined: 42P07 as ever
         conn.execute("CREATE TABLE t (id INTEGER)")
     assert info.value.sqlstate == "42P07"
+    # past bigint a literal is numeric, as in PostgreSQL
+    assert conn.execute("SELECT 9223372036854775808").fetchall() == \
+        [(Decimal("9223372036854775808"),)]
     with pytest.raises(rustmemodb.DataError) as info:
-        conn.execute("SELECT 9223372036854775808")
+        conn.execute("SELECT 9223372036854775807 + 1")
     assert info.value.sqlstate == "22003"
     with pytest.raises(rustmemodb.ProgrammingError) as info:
         conn.execute("SELECT nope FROM t WHERE id = 1")

@@ -8,6 +8,8 @@ modifier surviving a restart, and a damaged one on disk being refused.
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pandas as pd
 import pytest
 
@@ -27,7 +29,7 @@ def test_executemany_past_the_tail_rounds_and_refuses_like_single_rows():
     _table(conn)
     conn.executemany("INSERT INTO m VALUES (?, ?, ?)",
                      [(i, f"r{i % 100}", i / 7) for i in range(5000)])
-    assert conn.execute("SELECT n FROM m WHERE id = 1").fetchall() == [(0.14,)]
+    assert conn.execute("SELECT n FROM m WHERE id = 1").fetchall() == [(Decimal("0.14"),)]
     assert conn.execute("SELECT max(length(s)) FROM m").fetchall() == [(3,)]
     with pytest.raises(errors.DataError) as info:
         conn.executemany("INSERT INTO m VALUES (?, ?, ?)",
@@ -49,7 +51,7 @@ def test_a_registered_dataframe_is_fitted_as_postgresql_fits_float8():
     # PostgreSQL: 1.005::float8::numeric(6,2) = 1.01 (its 15 significant digits), not
     # the 1.00 that rounding the binary double would give
     assert conn.execute("SELECT n FROM m ORDER BY id").fetchall() == [
-        (1.01,), (2.68,), (-1.01,), (None,)]
+        (Decimal("1.01"),), (Decimal("2.68"),), (Decimal("-1.01"),), (None,)]
 
 
 def test_copy_from_a_file_applies_the_modifiers(tmp_path):
@@ -60,7 +62,7 @@ def test_copy_from_a_file_applies_the_modifiers(tmp_path):
     bad.write_text("3\tabcde\t1\n")
     conn.execute(f"COPY m FROM '{good}'")
     assert conn.execute("SELECT s, n FROM m ORDER BY id").fetchall() == [
-        ("ab", 3.14), (None, -0.01)]
+        ("ab", Decimal("3.14")), (None, Decimal("-0.01"))]
     with pytest.raises(errors.Error) as info:
         conn.execute(f"COPY m FROM '{bad}'")
     assert info.value.sqlstate == "22001"
@@ -77,7 +79,8 @@ def test_the_modifier_survives_a_restart(tmp_path):
         again.execute("INSERT INTO m VALUES (2, 'abcde', 1)")
     assert info.value.sqlstate == "22001"
     again.execute("INSERT INTO m VALUES (2, 'x', 9.999)")
-    assert again.execute("SELECT n FROM m ORDER BY id").fetchall() == [(1.23,), (10.0,)]
+    assert again.execute("SELECT n FROM m ORDER BY id").fetchall() == [(Decimal("1.23"),),
+                                                                   (Decimal("10.00"),)]
 
 
 @pytest.mark.parametrize("typmod", [("varchar", 0), ("numeric", 0, 1), ("numeric", 5),

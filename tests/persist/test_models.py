@@ -1,5 +1,6 @@
 """More model kinds: CREATE TABLE text and discriminated unions (heterogeneous collections)."""
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Literal
 
 import pydantic
@@ -24,7 +25,8 @@ def test_create_table_text_model(app):
         with pytest.raises(ValidationError):
             items.create(bad)
     types = {d[0]: d[1] for d in app.connect().execute("SELECT * FROM items").description}
-    assert types["qty"] == "INTEGER" and types["price"] == "FLOAT" and types["meta"] == "JSON"
+    assert types["qty"] == "INTEGER" and types["price"] == "NUMERIC" and types["meta"] == "JSON"
+    assert got.price == Decimal("1.5")                        # NUMERIC is exact
     with pytest.raises(ValidationError):
         app.collection("bad", "CREATE TABLE bad (_id INTEGER)")
 

@@ -102,17 +102,19 @@ def test_asyncpg_sees_numeric_real_and_varchar_as_postgresql(engine, server, pg_
     assert ours[1] == [("a", "numeric"), ("b", "numeric"), ("c", "float4"), ("d", "varchar")]
 
 
-def test_expressions_over_declared_columns_keep_the_engine_type(engine, dsn):
-    """Only a column passed straight through is described by its declaration: an
-    expression over it is computed (and described) as float8, the engine's type."""
+def test_expressions_over_declared_columns_keep_postgresql_types(engine, dsn):
+    """A numeric expression stays numeric (exact, PostgreSQL's scale rules: 1.25 * 2 is
+    2.50); real + integer is float8, as PostgreSQL resolves it (float48pl)."""
     engine.execute("CREATE TABLE m (a numeric(6,2), c real)")
     engine.execute("INSERT INTO m VALUES (1.25, 0.5)")
     engine.commit()
     with psycopg.connect(dsn, autocommit=True) as conn:
         cur = conn.execute("SELECT a, a * 2 AS x, c, c + 1 AS y FROM m")
-        assert [d.type_code for d in cur.description] == [pgtypes.NUMERIC, pgtypes.FLOAT8,
+        assert [d.type_code for d in cur.description] == [pgtypes.NUMERIC, pgtypes.NUMERIC,
                                                           pgtypes.FLOAT4, pgtypes.FLOAT8]
-        assert cur.fetchall() == [(Decimal("1.25"), 2.5, 0.5, 1.5)]
+        rows = cur.fetchall()
+        assert rows == [(Decimal("1.25"), Decimal("2.50"), 0.5, 1.5)]
+        assert str(rows[0][1]) == "2.50"
 
 
 @pytest.mark.parametrize("text", ["0", "4.50", "-4.50", "0.05", "12345.6", "0.00000015",

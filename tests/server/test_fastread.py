@@ -253,7 +253,8 @@ _SIMPLE = [
     "SELECT f, id FROM ft WHERE id = 1", "SELECT f, id FROM ft WHERE id = 3",
     "SELECT id FROM ft WHERE v = 'one'", "SELECT id FROM ft WHERE v = 'drei'",
     "SELECT * FROM ft WHERE id = 1.5",                      # another shape
-    "SELECT * FROM ft WHERE id = 99999999999999999999",     # out of range
+    "SELECT * FROM ft WHERE id = 99999999999999999999",     # a numeric: no rows
+    "SELECT * FROM ft WHERE id = 99999999999999999999::bigint",    # out of range
     "SELECT * FROM ft WHERE id = '1'",                      # 42804
     "SELECT * FROM ft WHERE id = 1; SELECT 2",
     "ALTER TABLE ft ADD COLUMN z INTEGER",

@@ -25,7 +25,7 @@ Grammar (one record per block; blocks are separated by blank lines)::
     halt
     mode skip | mode unskip
 
-``TYPES`` is one letter per column (I R T B D U J); only their count is checked.
+``TYPES`` is one letter per column (I R T B D U J N: N for numeric); only their count is checked.
 Expected rows may also be given one value per line (DuckDB style), which is
 regrouped into rows of ``len(TYPES)`` values.  A record's SQL ends at the first
 blank line or ``----``; an empty result is written as ``----`` followed by a blank

@@ -16,9 +16,8 @@ How the files are run on PostgreSQL:
   ``FLOAT`` -> ``DOUBLE PRECISION`` (``JSON`` is PostgreSQL's json and ``JSONB`` its
   jsonb on both); the rest is sent as is (an ``INTEGER`` column is int4 on both: stored
   as int64 here, its declared width kept and checked);
-* NUMERIC results (PostgreSQL's ``sum``/``avg`` of bigint, ``extract`` ...) are
-  normalised: integral values to ``int``, others to ``float``, as rustmemodb has no
-  NUMERIC type and returns INTEGER/FLOAT there;
+* NUMERIC results are compared exactly, value and scale (``avg`` of bigint is
+  ``1.5000000000000000`` on both), as numeric_out prints them;
 * records preceded by ``# pg-deviation: reason`` are skipped (documented intentional
   differences, e.g. the spec's strictness: ``'42'`` into an INTEGER column is an error
   ``42804`` in rustmemodb while PostgreSQL accepts it);
@@ -70,13 +69,8 @@ def map_types(sql: str) -> str:
 
 
 def normalize_pg_value(value: Any) -> Any:
-    """NUMERIC -> int when integral, else float (rustmemodb has no NUMERIC)."""
-    if isinstance(value, decimal.Decimal) and value.is_finite():
-        if value == value.to_integral_value():
-            return int(value)
-        return float(value)
-    if isinstance(value, list):
-        return [normalize_pg_value(v) for v in value]
+    """A value as the engine returns it: NUMERIC is exact on both (a Decimal, rendered
+    as numeric_out prints it), so nothing changes."""
     return value
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 SORT_MODES = ("nosort", "rowsort", "valuesort")
-TYPE_LETTERS = frozenset("IRTBDUJ")
+TYPE_LETTERS = frozenset("IRTBDUJN")
 
 
 @dataclass(kw_only=True)

@@ -112,7 +112,7 @@ def _render_decimal(value: decimal.Decimal) -> str:
         return "NaN"
     if value.is_infinite():
         return "Infinity" if value > 0 else "-Infinity"
-    return str(value)
+    return format(value, "f")        # numeric_out: fixed notation, the value's scale
 
 
 def _fraction(microsecond: int) -> str:

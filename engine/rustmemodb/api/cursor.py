@@ -10,7 +10,7 @@ from typing import Iterator, Sequence
 
 from ..lazy_import import arrow as pa
 
-from .. import composite, errors, infinity, money, netaddr, ranges, timetz, types
+from .. import composite, errors, infinity, money, netaddr, numeric, ranges, timetz, types
 from .range_text import ranges_as_text
 from .guard import as_db_error, guarded
 from .pandas_out import to_pandas
@@ -163,8 +163,8 @@ class Cursor:
         return pl.from_arrow(self._readable())
 
     def _readable(self) -> pa.Table:
-        """``arrow()`` with ranges, network addresses and money as PostgreSQL's text, for
-        DataFrames (``arrow()`` keeps their ordered stored forms: the cluster moves
+        """``arrow()`` with ranges, network addresses and money as PostgreSQL's text and
+        numerics as exact decimals, for DataFrames (``arrow()`` keeps their ordered stored forms: the cluster moves
         results as Arrow)."""
         return readable_text(ranges_as_text(self.arrow(), self.sql_types),
                              self._result.columns)
@@ -303,6 +303,7 @@ class _Types(frozenset):
 _CONVERTED = _Types((types.UUID, types.JSON, types.INTERVAL, types.UUID + "[]",
                         types.JSON + "[]", types.JSONT, types.JSONT + "[]", types.MONEY,
                         types.MONEY + "[]", types.TIMETZ, types.TIMETZ + "[]",
+                        types.NUMERIC, types.NUMERIC + "[]",
                         *ranges.RANGE_TYPES,
                         *(r + "[]" for r in ranges.RANGE_TYPES)) +
                        types.NETWORK_TYPES + tuple(t + "[]" for t in types.NETWORK_TYPES))

@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
 
-from .. import errors
+from .. import errors, numeric_arrays
 from ..api.pandas_out import to_pandas
 from ..storage.root import is_temporary
 from ..storage.table import TableVersion
@@ -217,6 +217,8 @@ def _aligned(c, d, oc, od, ca, cb, parts: _Parts, key_positions) -> None:
     for j, (x, y) in enumerate(zip(c.batch.columns, oc.batch.columns)):
         if x is y:
             continue
+        if x.type != y.type:     # an unconstrained numeric as decimal128 on one side
+            x, y = numeric_arrays.as_keys(x), numeric_arrays.as_keys(y)
         col = np.asarray(pc.fill_null(_distinct(x, y), False)) & both
         differs |= col
         if key_positions is not None and j in key_positions:

@@ -40,6 +40,7 @@ PG_TYPES: dict[str, PgType] = {
     types.INTERVAL: PgType("interval", "interval", datetime_precision=6),
     types.TIME: PgType("time without time zone", "time", datetime_precision=6),
     types.TIMETZ: PgType("time with time zone", "timetz", datetime_precision=6),
+    types.NUMERIC: PgType("numeric", "numeric", None, 10),
     types.BYTEA: PgType("bytea", "bytea", character_octet_length=1073741824),
     **{r: PgType(r.lower(), r.lower()) for r in ranges.RANGE_TYPES},
     **{t: PgType(t.lower(), t.lower()) for t in types.NETWORK_TYPES + (types.MONEY,)},

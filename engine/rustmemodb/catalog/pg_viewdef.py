@@ -290,11 +290,13 @@ def _cast_constant(literal, other, scope: dict) -> str:
         raise _Unsupported
     owners = [cols[other.name] for a, cols in scope.items()
               if other.name in cols and (not other.table or a == other.table)]
-    if len(owners) != 1 or owners[0].type != "FLOAT":
+    if len(owners) != 1 or owners[0].type not in ("FLOAT", "NUMERIC"):
         raise _Unsupported
     typmod = owners[0].typmod or ()
-    # real beside a constant compares as double precision (PostgreSQL's float48 operators)
-    target = "numeric" if typmod[:1] == ("numeric",) else "double precision"
+    # real beside a constant compares as double precision (PostgreSQL's float48 operators);
+    # a FLOAT column with a numeric typmod is a database from when NUMERIC was float8
+    target = "numeric" if owners[0].type == "NUMERIC" or typmod[:1] == ("numeric",) \
+        else "double precision"
     text = literal.this
     if not text.replace(".", "", 1).isdigit():
         raise _Unsupported
@@ -339,5 +341,7 @@ def _kind(e, scope: dict) -> str | None:
                 return {"numeric": "numeric", "float4": "float4"}.get(mod, "float8")
             if c.type == "BOOLEAN":
                 return "bool"
+            if c.type == "NUMERIC" and (c.typmod is None or c.typmod[:1] == ("numeric",)):
+                return "numeric"
             return f"{c.type}{c.typmod}"
     return None

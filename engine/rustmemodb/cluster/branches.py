@@ -18,7 +18,7 @@ from typing import Iterator
 
 import pyarrow as pa
 
-from .. import errors
+from .. import errors, numeric_arrays
 from ..branch.diff import Diff
 from ..branch.merge import CONFLICT_SCHEMA, MergeResult, check_strategy, merge
 from .wire import check, ipc_to_table
@@ -121,7 +121,7 @@ def diff_branch(a, b, table: str) -> Diff:
     shards = [0] if info.replicated else list(range(c.backend.shards))
     replies = c.backend.call_all(shards, "diff_parts", a.branch, b.branch, table)
     parts = [check(replies[s]) for s in shards]
-    tables = [pa.concat_tables([ipc_to_table(p[1][i]) for p in parts], promote_options="default")
+    tables = [numeric_arrays.concat_tables([ipc_to_table(p[1][i]) for p in parts], promote_options="default")
               for i in range(4)]
     return Diff(table, parts[0][2], *tables,
                 changed_columns=[cols for p in parts for cols in p[3]])

@@ -42,7 +42,7 @@ import weakref
 import pyarrow as pa
 from sqlglot import exp
 
-from .. import errors, types
+from .. import errors, numeric_arrays, types
 from ..api.cursor import Cursor
 from ..result import Result
 from ..session import refuse_write
@@ -788,7 +788,7 @@ class ClusterConnection(SelectPlanning, WriteRouting):
         info = self._info(table)
         scratch = self._scratch()
         schema = scratch.database.head.tables[table].schema
-        data = data.select(schema.names).cast(schema.arrow_schema)
+        data = numeric_arrays.cast_table(data.select(schema.names), schema.arrow_schema)
         load_table(scratch, table, data)   # NOT NULL / CHECK / UNIQUE inside the batch
         return self._load(table, data, info)
 

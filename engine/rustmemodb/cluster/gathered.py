@@ -37,7 +37,7 @@ import pyarrow as pa
 from sqlglot import exp
 from rustmemodb.lazy_import import compute as pc
 
-from .. import errors
+from .. import errors, numeric_arrays
 from ..result import Result
 from . import twophase
 from .ctes import with_of
@@ -560,7 +560,7 @@ def _gather(conn, scratch, tables: list, narrow: dict):
             check(replies[s])
         conn.cluster.ship(*(len(r[3]) for r in replies.values() if r[3]))
         parts = [ipc_to_table(replies[s][3]) for s in src]
-        data = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+        data = numeric_arrays.concat_tables(parts) if len(parts) > 1 else parts[0]
         shard_of = np.concatenate([np.full(p.num_rows, s, np.int64)
                                    for s, p in zip(src, parts)])
         shard_rowid = data.column(ROWID).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -574,7 +574,8 @@ def _gather(conn, scratch, tables: list, narrow: dict):
             ids = np.zeros(0, np.int64)
             if data.num_rows:
                 ids = np.asarray(txn.insert_arrow(
-                    name, data.rename_columns(schema.names).cast(schema.arrow_schema)),
+                    name, numeric_arrays.cast_table(data.rename_columns(schema.names),
+                                                    schema.arrow_schema)),
                     dtype=np.int64)
             scratch.commit()
         except BaseException:
@@ -603,9 +604,9 @@ def _changes(conn, before, after, origins: dict) -> dict:
         kept_old = _by_rowid(old.filter(pa.array(~gone)))
         kept_new = _by_rowid(new.filter(pa.array(~added)))
         differs = _differs(kept_old, kept_new)
-        removed = pa.concat_tables([old.filter(pa.array(gone)),
+        removed = numeric_arrays.concat_tables([old.filter(pa.array(gone)),
                                     kept_old.filter(pa.array(differs))])
-        appended = pa.concat_tables([new.filter(pa.array(added)),
+        appended = numeric_arrays.concat_tables([new.filter(pa.array(added)),
                                      kept_new.filter(pa.array(differs))]).drop_columns([ROWID])
         if not removed.num_rows and not appended.num_rows:
             continue

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 import zlib
 
-from .. import composite, types
+from .. import composite, numeric_arrays, types
 from ..database import Database
 from ..result import Result
 from .split import PARTIALS
@@ -59,7 +59,8 @@ def load_table(conn, name: str, data: pa.Table) -> None:
         txn = conn._session.txn
         schema = txn.table(name).schema
         if data.num_rows:
-            txn.insert_arrow(name, data.rename_columns(schema.names).cast(schema.arrow_schema))
+            txn.insert_arrow(name, numeric_arrays.cast_table(
+                data.rename_columns(schema.names), schema.arrow_schema))
         conn.commit()
     except BaseException:
         conn.rollback()
@@ -108,7 +109,7 @@ def run_merge(columns: list, partials: list[pa.Table], merge_sql: str) -> tuple[
     names = [n for n, _ in columns]
     parts = [p.rename_columns(names) for p in partials if p.num_rows]
     if parts:
-        load_table(conn, PARTIALS, pa.concat_tables(parts, promote_options="permissive"))
+        load_table(conn, PARTIALS, numeric_arrays.concat_tables(parts, promote_options="permissive"))
     cur = conn.execute(merge_sql)
     return cur._result.columns, cur.arrow()
 

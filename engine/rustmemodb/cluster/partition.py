@@ -8,20 +8,21 @@ are cluster syntax: they are stripped before the statement reaches the engine.
 
 The hash is deterministic across processes (no Python ``hash()`` salt): integers by
 value, text by CRC32 of its UTF-8, intervals by their span, anything else by CRC32 of
-its ``repr``.
+its ``repr``; a numeric by its value as a float8 (``_numbers_by_value``).
 """
 from __future__ import annotations
 
 import datetime as _dt
 import re
 import zlib
+from decimal import Decimal
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
 
 from .. import errors
-from .. import infinity, timetz
+from .. import infinity, numeric, timetz
 
 _PARTITION = re.compile(r"\)\s*PARTITION\s+BY\s+HASH\s*\(([^)]*)\)\s*;?\s*$", re.I | re.S)
 _REPLICATED = re.compile(r"\)\s*REPLICATED\s*;?\s*$", re.I | re.S)
@@ -65,6 +66,8 @@ _DAY_NS = 86_400_000_000_000
 def normalize(value):
     if isinstance(value, bool):
         return int(value)
+    if isinstance(value, Decimal):      # a numeric as a cursor returns it: by value
+        value = _number_of(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if hasattr(value, "months") and hasattr(value, "nanoseconds"):
@@ -111,9 +114,31 @@ def shard_ids(table: pa.Table, positions: list[int], shards: int) -> np.ndarray:
             arr = col.to_numpy(zero_copy_only=False).astype(np.int64)
             arr = np.where(arr < 0, arr & 0x7FFFFFFFFFFFFFFF, arr)
             return (arr % shards).astype(np.int64)
-    cols = [infinity.pylist(table.column(p)) for p in positions]
+    cols = [_numbers_by_value(table.column(p)) if pa.types.is_binary(table.column(p).type)
+            else infinity.pylist(table.column(p)) for p in positions]
     return np.fromiter((shard_of_key(k, shards) for k in zip(*cols)), np.int64,
                        count=table.num_rows)
+
+
+def _numbers_by_value(column) -> list:
+    """A numeric column (Arrow binary keys, numeric.py) as the values its rows hash by:
+    the number as a float8 (an integral one as an int), so that equal numbers written
+    with different scales (1.1, 1.10) land on one shard, and a numeric column places its
+    rows where the float8 column NUMERIC once was placed them."""
+    out = []
+    for key in column.to_pylist():
+        if key is None:
+            out.append(None)
+            continue
+        out.append(_number_of(numeric.decode(key)))
+    return out
+
+
+def _number_of(d: Decimal):
+    """A numeric's hash form: an integral one as an int, else its float8."""
+    if d.is_finite() and d == d.to_integral_value(context=numeric.CTX):
+        return int(d)
+    return float(d)          # past float8 range: ±inf (only a hash)
 
 
 def split_rows(table: pa.Table, positions: list[int], shards: int) -> dict[int, pa.Table]:

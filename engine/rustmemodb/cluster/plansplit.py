@@ -44,7 +44,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
-from .. import types
+from .. import numeric_arrays, types
 from ..database import Database
 from ..plan import logical as L
 from ..plan.walk import map_children
@@ -67,7 +67,7 @@ from .held import HELD_PREFIX
 from .render import Unrenderable, quote, render
 from .split import PARTIALS
 
-F, I = types.FLOAT, types.INTEGER
+F, I, NU = types.FLOAT, types.INTEGER, types.NUMERIC
 # Index choice needs the rows: each shard makes it when it optimizes its partial.
 SHARD_DECIDES = frozenset({"use_index", "use_index_join"})
 _SIMPLE = ("sum", "min", "max", "bool_and", "bool_or", "every")
@@ -345,9 +345,12 @@ def _aggregate(path: list, agg: L.LogicalAggregate, placed: _Placement) -> PlanS
             recon.append(("count", merged("sum", partial(a), I)))
         elif a.fn in _SIMPLE:
             recon.append(("same", merged(a.fn, partial(a), a.type)))
-        elif a.fn == "avg" and arg_type in (I, F):
-            x = _as_float(a.args[0])
-            s = merged("sum", partial(AggCall("sum", (x,), F, filter=a.filter)), F)
+        elif a.fn == "avg" and arg_type in (I, F, NU):
+            # numeric (of integers and numerics): exact partial sums of numerics, merged
+            # and divided as numeric_avg divides; float8: float sums
+            st = NU if a.type == NU else F
+            x = a.args[0] if arg_type == st else Cast(a.args[0], st)
+            s = merged("sum", partial(AggCall("sum", (x,), st, filter=a.filter)), st)
             c = merged("sum", partial(AggCall("count", a.args, I, filter=a.filter)), I)
             recon.append(("avg", s, c))
         elif a.fn in _SPREAD and arg_type in (I, F):
@@ -631,8 +634,9 @@ def _registered(conn, inputs: dict):
     the shards register the exchanged inputs they read (never left behind)."""
     import pyarrow as pa
     for name, (names, sql_types) in inputs.items():
-        conn.register(name, pa.table({n: pa.array([], types.arrow_type(t))
-                                      for n, t in zip(names, sql_types)}))
+        conn.register(name, numeric_arrays.tag_keys(pa.table(
+            {n: pa.array([], types.arrow_type(t)) for n, t in zip(names, sql_types)}),
+            sql_types))
     try:
         yield
     finally:

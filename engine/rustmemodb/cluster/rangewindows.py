@@ -771,13 +771,16 @@ def _distribution(fn: exp.Expression, local: exp.Window, before: exp.Expression,
     if q == 0:   # as many buckets as rows, or more: a bucket per row
         return exp.Add(this=r, expression=exp.Literal.number(1))
     big = rem * (q + 1)
+    # integer / integer truncates (``r / k``): div() is numeric's, as in PostgreSQL
     return exp.Case(ifs=[exp.If(
         this=exp.LT(this=r.copy(), expression=exp.Literal.number(big)),
-        true=exp.Add(this=exp.IntDiv(this=r.copy(), expression=exp.Literal.number(q + 1)),
+        true=exp.Add(this=exp.Div(this=r.copy(), expression=exp.Literal.number(q + 1),
+                                  typed=True),
                      expression=exp.Literal.number(1)))],
-        default=exp.Add(this=exp.IntDiv(
+        default=exp.Add(this=exp.Div(
             this=exp.Paren(this=exp.Sub(this=r.copy(), expression=exp.Literal.number(big))),
-            expression=exp.Literal.number(q)), expression=exp.Literal.number(rem + 1)))
+            expression=exp.Literal.number(q), typed=True),
+            expression=exp.Literal.number(rem + 1)))
 
 
 def _combined(fn: exp.Expression, a: exp.Expression, b: exp.Expression) -> exp.Expression:

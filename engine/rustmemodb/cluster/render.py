@@ -58,7 +58,8 @@ _TYPE_NAME = re.compile(r"^[A-Z][A-Z ]*(\(\d+(, ?\d+)?\))?(\[\])?$")
 # Literal types written back as text the binder reads as the same typed constant.
 _LITERAL_TYPES = {types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN, types.DATE,
                   types.TIMESTAMP, types.INTERVAL, types.UUID, types.TIME, types.BYTEA,
-                  types.TIMESTAMPTZ, types.MONEY, types.TSVECTOR, types.TSQUERY, types.TIMETZ} | \
+                  types.TIMESTAMPTZ, types.MONEY, types.TSVECTOR, types.TSQUERY, types.TIMETZ,
+                  types.NUMERIC} | \
     set(types.NETWORK_TYPES) | set(types.BIT_TYPES)
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -508,6 +509,8 @@ def literal(value, sql_type: str) -> str:
         return f"CAST('{netaddr.as_text(sql_type, value)}' AS {sql_type})"
     if sql_type == types.MONEY and type(value) is int:
         return f"CAST('{types.money.format(value)}' AS MONEY)"
+    if sql_type == types.NUMERIC and type(value) is bytes and types.numeric.valid(value):
+        return f"CAST('{types.numeric.text_of(value)}' AS NUMERIC)"
     if sql_type == types.TIMETZ and type(value) is int and types.timetz.valid(value):
         return f"CAST('{types.timetz.format(value)}' AS TIMETZ)"
     if sql_type in types.BIT_TYPES and isinstance(value, str) and \

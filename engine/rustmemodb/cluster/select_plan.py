@@ -5,7 +5,7 @@ applies; see the module docstring of connect.py for the whole design."""
 
 from __future__ import annotations
 
-from .. import infinity
+from .. import infinity, numeric_arrays
 
 import time
 from dataclasses import dataclass
@@ -2206,7 +2206,7 @@ class SelectPlanning:
             shards = [0] if info.replicated else range(self.shards)
             replies = self._scan(shards, name)
             parts = [ipc_to_table(r[3]) for r in replies.values()]
-            data = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+            data = numeric_arrays.concat_tables(parts) if len(parts) > 1 else parts[0]
             load_table(scratch, name, data)
         return scratch
 

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from .. import types
+from .. import numeric_arrays, types
 from ..exec.constraints import run_deferred
 from .wire import error_tuple, ipc_to_table, table_to_ipc
 
@@ -189,6 +189,7 @@ class ShardHost:
         t0 = time.perf_counter()
         try:
             _root, data, columns = self._session_rows(sid, table, with_rowid)
+            data = numeric_arrays.tag_keys(data, [t for _, t in columns])
             return ("ok", "SELECT", columns, table_to_ipc(data), data.num_rows)
         except Exception as exc:   # noqa: BLE001
             return error_tuple(exc)
@@ -259,7 +260,7 @@ class ShardHost:
                 return ("error", "25000", "cluster load needs an open shard transaction")
             rows = ipc_to_table(data) if isinstance(data, bytes) else data
             schema = txn.table(table).schema
-            rows = rows.rename_columns(schema.names).cast(schema.arrow_schema)
+            rows = numeric_arrays.cast_table(rows.rename_columns(schema.names), schema.arrow_schema)
             if rows.num_rows:
                 txn.insert_arrow(table, rows)
             return ("ok", "", None, None, rows.num_rows)
@@ -373,7 +374,7 @@ class ShardHost:
         for name, (xid, tokens) in received.items():
             tables = self._take_inbox(sid, xid, tokens)
             tables = [t for t in tables if t.num_rows] or tables[:1]
-            out[name] = pa.concat_tables(tables, promote_options="permissive") \
+            out[name] = numeric_arrays.concat_tables(tables, promote_options="permissive") \
                 if len(tables) > 1 else tables[0]
         return out
 
@@ -556,10 +557,12 @@ class ShardHost:
             tables = [t for t in self._take_inbox(sid, xid, tokens) if t.num_columns]
             names = [n for n, _ in columns]
             schema = pa.schema([(n, types.arrow_type(t)) for n, t in columns])
-            tables = [t.select(list(range(len(names)))).rename_columns(names).cast(schema)
-                      for t in tables]   # (a partial's trailing columns: not the query's)
-            data = pa.concat_tables(tables) if len(tables) > 1 else \
+            tables = [numeric_arrays.cast_table(
+                t.select(list(range(len(names)))).rename_columns(names), schema)
+                for t in tables]   # (a partial's trailing columns: not the query's)
+            data = numeric_arrays.concat_tables(tables) if len(tables) > 1 else \
                 tables[0] if tables else schema.empty_table()   # (a shard sent nothing)
+            data = numeric_arrays.tag_keys(data, [t for _, t in columns])
             self.sessions[sid].register(name, data)
             self.held[(sid, name)] = (data, [tuple(c) for c in columns])
             return ("ok", data.num_rows)

@@ -332,9 +332,12 @@ def _aggregate(select: exp.Select) -> DistPlan:
                 return exp.func(fn, exp.column(a))
         as_float = exp.cast(arg.copy(), "DOUBLE")
         if isinstance(agg, exp.Avg):
-            # arg * 1.0, not a cast: a number becomes a float (no integer division in the
-            # merge) and an interval stays one (avg of intervals = their sum / count)
-            scaled = exp.Mul(this=exp.paren(arg.copy()), expression=exp.Literal.number("1.0"))
+            # arg * 1::numeric, not a cast: an integer becomes a numeric of scale 0 (exact
+            # sums, no integer division in the merge: the quotient's scale is then
+            # numeric_avg's), a numeric keeps its scale (* 1.0 added a digit), a float
+            # stays a float and an interval an interval (avg of intervals = sum / count)
+            one = exp.cast(exp.Literal.number(1), "NUMERIC")
+            scaled = exp.Mul(this=exp.paren(arg.copy()), expression=one)
             s = partial(wrap(exp.func("SUM", scaled)))
             c = partial(wrap(exp.func("COUNT", arg.copy())))
             # typed: sqlglot would cast the sum to a float for "true division", which an

@@ -10,7 +10,7 @@ import re
 import pyarrow as pa
 from sqlglot import exp
 
-from .. import errors, types
+from .. import errors, numeric_arrays, types
 from ..result import Result
 from ..sql.parse import parse_one
 from .ctes import set_with, with_of
@@ -144,6 +144,8 @@ def _typed_literal(value, sql_type: str) -> exp.Expression:
         # B'...' (a cast to BIT would be bit(1): cut to one bit)
         lit = exp.BitString(this=types.bitstring.parse(value))
         return lit if sql_type == types.BIT else exp.cast(lit, _sql_type_name(sql_type))
+    if sql_type == types.NUMERIC and type(value) is bytes:   # an ordered key (numeric.py)
+        return exp.cast(exp.Literal.string(types.numeric.text_of(value)), types.NUMERIC)
     if sql_type == types.TIMETZ and type(value) is int:      # an ordered key (timetz.py)
         return exp.cast(exp.Literal.string(types.timetz.format(value)), types.TIMETZ)
     if sql_type == types.MONEY and type(value) is int:       # cents, as Arrow holds them
@@ -403,7 +405,7 @@ def _combine(replies: dict) -> Result:
     total = sum(max(r.rowcount, 0) for r in results)
     if first.table is None:
         return Result(columns=[], rowcount=total, kind=first.kind)
-    table = pa.concat_tables([r.table for r in results])
+    table = numeric_arrays.concat_tables([r.table for r in results])
     return Result(columns=first.columns, table=table, rowcount=total, kind=first.kind)
 
 

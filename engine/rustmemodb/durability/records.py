@@ -54,7 +54,7 @@ from dataclasses import replace
 import numpy as np
 import pyarrow as pa
 
-from .. import composite
+from .. import composite, numeric_arrays
 from ..storage.root import (DomainDef, FunctionDef, Root, ViewDef, with_composite,
                             with_domain, with_enum)
 from ..storage.table import Chunk, TableVersion
@@ -442,7 +442,8 @@ def _logged_rows(root: Root, name: str, ipc: bytes, what: str):
     """A logged Arrow batch of table ``name``'s rows, checked against its schema."""
     data = read_arrow(ipc)
     arrow = root.tables[name].schema.arrow_schema
-    if data.schema.names != arrow.names or data.schema.types != arrow.types:
+    if data.schema.names != arrow.names or not all(
+            numeric_arrays.stored_as(g, w) for g, w in zip(data.schema.types, arrow.types)):
         raise ValueError(f'{what} "{name}" does not match its schema')
     return data
 

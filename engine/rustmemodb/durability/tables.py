@@ -23,16 +23,17 @@ does not handle.
 from __future__ import annotations
 
 import datetime
+import decimal
 from dataclasses import fields, replace
 
 import numpy as np
 import pyarrow as pa
 
-from ..storage.index import UniqueIndex
+from ..storage.index import UniqueIndex, numeric_parts
 from ..storage.index_build import unique_from_arrays, unique_from_table
 from ..storage.pmap import PMap
 from ..storage.table import Chunk, TableVersion, Tail
-from .. import composite, infinity, netaddr, ranges, timetz, types
+from .. import composite, infinity, netaddr, numeric, numeric_arrays, ranges, timetz, types
 from . import codec
 from .problems import data_corrupted
 
@@ -109,7 +110,7 @@ _STORED = {types.INTEGER: (int,), types.FLOAT: (float, int), types.TEXT: (str,),
            types.BYTEA: (bytes,), **{r: (bytes,) for r in ranges.RANGE_TYPES},
            **dict.fromkeys(types.NETWORK_TYPES, (bytes,)),
            types.MONEY: (int,), types.BIT: (str,), types.VARBIT: (str,),
-           types.TIMETZ: (int,),
+           types.TIMETZ: (int,), types.NUMERIC: (bytes, decimal.Decimal),
            types.TSVECTOR: (str,), types.TSQUERY: (str,)}
 
 
@@ -140,6 +141,9 @@ def check_rows(schema, rows) -> None:
             if t is bytes and composite.is_record(column_types[i]) and \
                     not composite.valid(column_types[i], value):
                 raise ValueError(f'a composite value in table "{schema.name}" is malformed')
+            if column_types[i] == types.NUMERIC and not numeric.valid(value):
+                raise ValueError(f'a row of table "{schema.name}" holds a malformed '
+                                 "numeric")
             if column_types[i] == types.TIMETZ and not timetz.valid(value):
                 raise ValueError(f'a row of table "{schema.name}" holds a malformed '
                                  "time with time zone")
@@ -205,7 +209,8 @@ def build_version(meta: dict, chunks: list[Chunk], dead: list, tail: list,
     arrow = schema.arrow_schema
     for chunk in chunks:
         got = chunk.batch.schema
-        if got.names != arrow.names or got.types != arrow.types:
+        if got.names != arrow.names or not all(
+                numeric_arrays.stored_as(g, w) for g, w in zip(got.types, arrow.types)):
             raise data_corrupted(f'a chunk of table "{schema.name}" does not match its schema',
                                  detail=f"expected {arrow}, found {got}")
     if len(dead) != len(chunks):
@@ -241,7 +246,9 @@ def rebuild_indexes(version: TableVersion, specs: list[dict]) -> TableVersion:
         groups["ordered"] = dict(template.ordered)
     for spec in specs:
         if not any(spec["name"] in g for g in groups.values()):
-            groups["indexes"][spec["name"]] = UniqueIndex(spec["name"], tuple(spec["columns"]))
+            columns = tuple(spec["columns"])
+            groups["indexes"][spec["name"]] = UniqueIndex(
+                spec["name"], columns, decimal_parts=numeric_parts(version.schema, columns))
     if not any(groups.values()):
         return _replace(version, **groups)
     live = version.to_arrow(with_rowid=True)
@@ -254,15 +261,16 @@ def rebuild_indexes(version: TableVersion, specs: list[dict]) -> TableVersion:
                 if dup is not None:
                     raise data_corrupted(f'duplicate key {dup!r} in unique index "{name}"')
             elif isinstance(index, UniqueIndex):
-                built = _build_unique(name, index.columns, arrays, rowids)
+                built = _build_unique(name, index.columns, arrays, rowids, index.decimal_parts)
             else:
                 built = index.with_entries(arrays, rowids)
             group[name] = built
     return _replace(version, **groups)
 
 
-def _build_unique(name: str, columns: tuple, arrays: list, rowids) -> UniqueIndex:
-    index, dup = unique_from_arrays(name, columns, arrays, rowids)
+def _build_unique(name: str, columns: tuple, arrays: list, rowids,
+                  decimal_parts: tuple = ()) -> UniqueIndex:
+    index, dup = unique_from_arrays(name, columns, arrays, rowids, decimal_parts)
     if dup is not None:
         raise data_corrupted(f'duplicate key {dup!r} in unique index "{name}"')
     return index

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from ..lazy_import import arrow as pa, compute as pc
 
-from .. import errors
+from .. import errors, numeric
 from ..types import py_values
 from ..storage.table import rows_to_batch
 from .typmods import domain_check_violation, domain_columns, fit_rows, fit_table
@@ -198,6 +198,7 @@ def check_foreign_keys(txn, schema, rows=None, table=None, ctx=None,
             raise errors.undefined_table(fk.ref_table)
         index, order = parent_index(parent, fk)
         cols = fk.columns
+        parts = _by_value(schema, cols)    # (the notes compare numerics by value)
         if rows is not None:
             keys = [tuple(r[c] for c in cols) for r in rows]
         else:
@@ -206,7 +207,7 @@ def check_foreign_keys(txn, schema, rows=None, table=None, ctx=None,
         if fk.ref_table == schema.name:   # self-reference: rows of this statement count
             ref_pos = [schema.position(n) for n in fk.ref_columns]
             source = rows if rows is not None else list(zip(*[infinity.pylist(c) for c in table.columns]))
-            own = {tuple(r[p] for p in ref_pos) for r in source}
+            own = {_valued(tuple(r[p] for p in ref_pos), parts) for r in source}
         ref = tuple(fk.ref_columns)
         note = txn.note_fk_read
         for key in keys:
@@ -217,8 +218,8 @@ def check_foreign_keys(txn, schema, rows=None, table=None, ctx=None,
                 # The parent key this row relies on: a transaction that deletes or re-keys
                 # it concurrently now conflicts with ours (txn/commit.py), as PostgreSQL's
                 # FOR KEY SHARE lock on the parent row makes it wait and fail.
-                note(fk.ref_table, ref, key)
-            elif own is None or key not in own:
+                note(fk.ref_table, ref, _valued(key, parts))
+            elif own is None or _valued(key, parts) not in own:
                 if deferred:
                     defer(txn, ("child", schema.name, fk.name, key))
                     continue
@@ -243,11 +244,31 @@ def _ref_keys(schema, fk, rows) -> set:
     return {k for k in keys if None not in k}
 
 
+def _by_value(schema, cols) -> tuple:
+    """The positions among ``cols`` that are NUMERIC: their values match by number, not
+    by the stored key, which keeps the display scale (2.5 and 2.50 are one key)."""
+    return tuple(i for i, c in enumerate(cols) if schema.columns[c].type == numeric.NUMERIC)
+
+
+def _valued(key: tuple, parts: tuple) -> tuple:
+    """``key`` with its NUMERIC ``parts`` as numbers (numeric.key_value)."""
+    if not parts:
+        return key
+    key = list(key)
+    for i in parts:
+        if key[i] is not None:
+            key[i] = numeric.key_value(key[i])
+    return tuple(key)
+
+
 def child_rows(txn, child: str, fk, keys: set) -> list[tuple]:
     """Live rows of ``child`` whose FK columns equal one of ``keys``, each + its rowid."""
     version = txn.working.tables[child]
     cols = fk.columns
-    if len(cols) == 1:
+    parts = _by_value(version.schema, cols)
+    if parts:
+        keys = {_valued(k, parts) for k in keys}
+    if len(cols) == 1 and not parts:
         for ix in version.ordered.values():
             if ix.columns[0] == cols[0]:
                 import numpy as np
@@ -257,12 +278,13 @@ def child_rows(txn, child: str, fk, keys: set) -> list[tuple]:
     data = version.to_arrow(with_rowid=True)
     if data.num_rows == 0:
         return []
-    if len(cols) == 1:
+    if len(cols) == 1 and not parts:
         values = pa.array([k[0] for k in keys], data.schema.field(cols[0]).type)
         mask = pc.fill_null(pc.is_in(data.column(cols[0]), value_set=values), False)
         hits = data.filter(mask)
     else:
-        found = [tuple(v) in keys for v in zip(*[infinity.pylist(data.column(c)) for c in cols])]
+        found = [_valued(v, parts) in keys
+                 for v in zip(*[infinity.pylist(data.column(c)) for c in cols])]
         hits = data.filter(pa.array(found))
     return list(zip(*[py_values(c) for c in hits.columns])) if hits.num_rows else []
 
@@ -286,7 +308,9 @@ def on_parent_delete(txn, schema, rows, ctx) -> None:
         if not keys:
             continue
         # Gone for children inserted concurrently too: their commit and ours conflict.
-        txn.note_fk_removed(schema.name, tuple(fk.ref_columns), keys)
+        parts = _by_value(schema, [schema.position(n) for n in fk.ref_columns])
+        txn.note_fk_removed(schema.name, tuple(fk.ref_columns),
+                            [_valued(k, parts) for k in keys])
         hits = child_rows(txn, child, fk, keys)
         if child == schema.name:   # a self-reference from a row deleted in the same statement
             deleted = {tuple(r) for r in rows}
@@ -316,9 +340,15 @@ def on_parent_update(txn, schema, old_rows, new_rows, ctx) -> None:
         if not moves:
             continue
         kept = _ref_keys(schema, fk, new_rows)
-        gone = set(moves) - kept
+        parts = _by_value(schema, [schema.position(n) for n in fk.ref_columns])
+        if parts:   # a key another row (or this one) still holds by value is not gone
+            kept = {_valued(k, parts) for k in kept}
+            gone = {k for k in moves if _valued(k, parts) not in kept}
+        else:
+            gone = set(moves) - kept
         if gone:   # a concurrent child insert relying on these keys conflicts with us
-            txn.note_fk_removed(schema.name, tuple(fk.ref_columns), gone)
+            txn.note_fk_removed(schema.name, tuple(fk.ref_columns),
+                                [_valued(k, parts) for k in gone])
         if fk.on_update in ("NO ACTION", "RESTRICT"):   # fine if another row takes the key
             affected = gone
         else:   # CASCADE / SET NULL act per changed parent row, as PostgreSQL's triggers do
@@ -367,7 +397,8 @@ def run_deferred(txn, which=None) -> None:
             index, order = parent_index(parent, fk)
             probe = key[0] if len(key) == 1 else tuple(key[i] for i in order)
             if index.get(probe) is not None:
-                txn.note_fk_read(fk.ref_table, tuple(fk.ref_columns), key)
+                txn.note_fk_read(fk.ref_table, tuple(fk.ref_columns),
+                                 _valued(key, _by_value(version.schema, fk.columns)))
                 continue
         hits = child_rows(txn, child, fk, {key})
         if not hits:

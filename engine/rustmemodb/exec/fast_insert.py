@@ -10,8 +10,11 @@ autocommit, with nothing to check but NOT NULL, it is published without a transa
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 from ..lazy_import import arrow as pa
 
+from .. import numeric_arrays
 from ..plan import logical as L
 from ..plan.expr import Param
 from ..result import Result
@@ -170,14 +173,24 @@ def _insert_columns(ctx, table: str, columns: list, slot_types: list) -> int | N
         return None
     arrays = []
     for values, sql_type, field in zip(columns, slot_types, schema.arrow_schema):
+        if sql_type == "NUMERIC" and pa.types.is_binary(field.type):
+            column = numeric_arrays.from_decimals(values)    # unconstrained numeric
+            if column is None:
+                return None
+            arrays.append(column)
+            continue
         allowed = _AS_IS.get(sql_type)
+        if sql_type == "NUMERIC" and pa.types.is_decimal128(field.type):
+            allowed = {Decimal, int}     # numeric(p, s): decimal128 (numeric_arrays.py)
         if allowed is None or not set(map(type, values)) <= allowed | {_NONE}:
             return None
         try:
             arrays.append(pa.array(values, type=field.type))
-        except (pa.ArrowInvalid, OverflowError):   # e.g. an int past int64: say it per row
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            # e.g. an int past int64, a Decimal to round: say it / round it per row
             return None
-    data = pa.Table.from_arrays(arrays, schema=schema.arrow_schema)
+    data = pa.Table.from_arrays(arrays, schema=pa.schema(
+        [f.with_type(a.type) for f, a in zip(schema.arrow_schema, arrays)]))
     data = constraints.check_table(txn, schema, data, ctx)
     txn.insert_arrow(table, data)
     return data.num_rows

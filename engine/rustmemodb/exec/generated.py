@@ -12,7 +12,7 @@ from typing import Any
 
 from ..lazy_import import arrow as pa
 from .expr.vector import as_array, evaluate
-from .. import infinity
+from .. import infinity, numeric_arrays
 
 
 def has_generated(schema) -> bool:
@@ -47,10 +47,11 @@ def fill_table(schema, table: Any, ctx):
     """An Arrow table (in table column order) with its generated columns computed."""
     if table.num_rows == 0 or not has_generated(schema):
         return table
+    table = numeric_arrays.cast_table(table, schema.arrow_schema)    # numerics as keys
     columns = list(table.columns)
     for i, expr, _ in _bound(schema, ctx):
         current = pa.Table.from_arrays(columns, schema=schema.arrow_schema)
         v = as_array(evaluate(expr, current, ctx), table.num_rows)
         field = schema.arrow_schema.field(i)
-        columns[i] = v if v.type == field.type else v.cast(field.type)
+        columns[i] = v if v.type == field.type else numeric_arrays.cast_to(v, field.type)
     return pa.Table.from_arrays(columns, schema=schema.arrow_schema)

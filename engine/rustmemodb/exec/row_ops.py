@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, Callable
 
-from .. import types
+from .. import numeric, types
 from ..plan import logical as L
 from ..plan.expr import Call, ColRef, Const, Expr, OuterRef, Param, SubqueryExpr
 from ..plan.walk import map_expressions
@@ -158,11 +158,13 @@ _NAN = object()
 def compile_aggregate(node: L.LogicalAggregate, child, row_fn):
     if node.grouping_sets is not None:
         raise Unsupported()
+    if any(g.type == types.NUMERIC for g in node.groups):
+        raise Unsupported()     # numerics group by value, not scale: the vector path
     groups = [row_fn(g) for g in node.groups]
     aggs = []
     for a in node.aggregates:
         if a.distinct or a.filter is not None or a.order_by or a.extra or \
-                (a.type == types.INTERVAL and a.fn in ("sum", "avg")):
+                (a.type in (types.INTERVAL, types.NUMERIC) and a.fn in ("sum", "avg")):
             raise Unsupported()
         fn = _AGGREGATES.get(a.fn)
         if fn is None or (not a.star and len(a.args) != 1):
@@ -201,8 +203,8 @@ def compile_aggregate(node: L.LogicalAggregate, child, row_fn):
 
 
 def compile_distinct(node: L.LogicalDistinct, child):
-    if node.on is not None:
-        raise Unsupported()
+    if node.on is not None or any(t == types.NUMERIC for _, t in node.columns):
+        raise Unsupported()     # numerics are distinct by value, not scale: the kernels
 
     def distinct(ctx):
         seen, out = set(), []
@@ -224,8 +226,9 @@ def compile_values(node: L.LogicalValues, row_fn):
 
 def compile_join(node: L.LogicalJoin, left, right, row_fn):
     kind = node.kind
-    if kind not in ("inner", "left", "right", "full", "cross", "semi", "anti"):
-        raise Unsupported()
+    if kind not in ("inner", "left", "right", "full", "cross", "semi", "anti") or any(
+            le.type == types.NUMERIC for le, _ in node.equi_keys):
+        raise Unsupported()     # numerics match by value, not scale: the kernels
     lkeys = [row_fn(le) for le, _ in node.equi_keys]
     rkeys = [row_fn(re_) for _, re_ in node.equi_keys]
     cond = row_fn(node.condition) if node.condition is not None else None
@@ -406,16 +409,22 @@ def compile_subquery(expr: SubqueryExpr, env, compile_rows) -> RowSubquery:
         counted = _existing(expr, corr, exists)
         return RowSubquery(expr.type, counted or exists, expr)
 
+    # numerics are equal by value whatever their scales or forms (keys, Decimals)
+    numbers = expr.arg is not None and expr.arg.type == types.NUMERIC
+
     def in_(row, params):
         values = [r[0] for r in rows_for(row, params)]
         if not values:
             return negated
         x = arg(row, params)
+        if numbers and x is not None:
+            x = numeric.key_value(x)
+            values = [None if v is None else numeric.key_value(v) for v in values]
         if type(x) is float and x != x or not _nan_free(values):
             raise TooMany()
         if x is None:
             return None
-        if any(v == x for v in values if v is not None):
+        if any(v is x or v == x for v in values if v is not None):   # (NaN: one NAN)
             return not negated
         return None if any(v is None for v in values) else negated
     return RowSubquery(expr.type, in_, expr)

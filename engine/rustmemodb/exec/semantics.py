@@ -159,6 +159,9 @@ def hash_key(values):
         return pc.add(values, 0.0)
     if pa.types.is_interval(values.type):
         return interval_span(values)
+    if pa.types.is_binary(values.type):     # numerics: by value, not scale (numeric.py)
+        return pc.binary_slice(values, 0, -2) if not isinstance(values, pa.Scalar) else \
+            pa.scalar(None if not values.is_valid else values.as_py()[:-2], values.type)
     return values
 
 
@@ -180,12 +183,19 @@ def interval_span(values):
     return pa.array(out, pa.month_day_nano_interval())
 
 
+def restored_key(t) -> bool:
+    """Whether hash_key groups values of this Arrow type by less than they show: an
+    interval by its span, a numeric by its value (not its scale)."""
+    return pa.types.is_interval(t) or pa.types.is_binary(t)
+
+
 def restore_interval_keys(out_keys: list, spans: list, originals: list) -> list:
     """Group key columns showing, for each interval key, the value the group's first row
     had (PostgreSQL shows the first value it met), not the span it was grouped by.
+    The same for numerics, grouped by value (``1.1`` and ``1.10`` are one group).
     ``out_keys``: the grouped key columns (spans for intervals); ``spans`` and
     ``originals``: the input key columns, hashed and as written."""
-    which = [i for i, o in enumerate(originals) if pa.types.is_interval(o.type)]
+    which = [i for i, o in enumerate(originals) if restored_key(o.type)]
     if not which:
         return out_keys
     first: dict = {}

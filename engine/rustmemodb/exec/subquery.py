@@ -25,7 +25,7 @@ import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc, kernel
 from .arrays import contiguous
 
-from .. import errors, types
+from .. import errors, numeric_arrays as na, types
 from ..plan.expr import OuterRef, SubqueryExpr
 from .expr.vector import as_array, evaluate
 from .run import run_plan
@@ -191,6 +191,15 @@ def _quantified(quant: str, op: str, arg, values):
     return out
 
 
+def _same_numeric_form(arg, valid):
+    """Numerics of two forms or scales (decimal128 of another scale, keys) as keys, whose
+    hash_key is the value without its scale: 2.50 IN (SELECT 2.5) is true."""
+    forms = [x.type for x in (arg, valid)]
+    if forms[0] != forms[1] and all(na.is_decimal(t) or pa.types.is_binary(t) for t in forms):
+        return na.as_keys(arg), na.as_keys(valid)
+    return arg, valid
+
+
 def _align(arg, t):
     if arg.type == t:
         return arg
@@ -206,6 +215,7 @@ def _core(quant: str, op: str, arg, valid):
     if len(valid) == 0:
         return pa.scalar(quant == "all", pa.bool_())
     if op in ("eq", "ne") and ((quant, op) in (("any", "eq"), ("all", "ne"))):
+        arg, valid = _same_numeric_form(arg, valid)
         hit = pc.is_in(hash_key(arg), value_set=pc.unique(hash_key(valid)))
         return hit if op == "eq" else pc.invert(hit)
     lo, hi = pc.min(valid), pc.max(valid)

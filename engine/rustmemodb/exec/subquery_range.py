@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from .arrays import contiguous
-from .. import types
+from .. import numeric, types
 from ..plan.expr import (AggCall, Call, ColRef, Expr, OuterRef, SubqueryExpr, conjoin,
                          conjuncts)
 from ..plan.logical import (LogicalAggregate, LogicalFilter, LogicalNode, LogicalProject,
@@ -191,6 +191,10 @@ def _aggregate(agg: AggCall, out_type: str, take: np.ndarray, onull: np.ndarray,
             sums = np.concatenate(([0], np.cumsum(vals, dtype=np.int64)))[take]
         else:
             sums = np.concatenate(([0.0], np.cumsum(vals, dtype=np.float64)))[take]
+        if agg.fn == "avg" and out_type == types.NUMERIC:    # avg(integer): numeric
+            keys = numeric.average_keys(sums.tolist(), counts.tolist())
+            return pa.array([None if e else k for k, e in zip(keys, empty.tolist())],
+                            arrow_type)
         if agg.fn == "avg":
             with np.errstate(divide="ignore", invalid="ignore"):
                 out = sums / np.maximum(counts, 1)

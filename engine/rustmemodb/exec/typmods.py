@@ -2,7 +2,7 @@
 values as they are stored.
 
 A column declared ``varchar(3)``, ``numeric(5, 2)``, ``smallint`` or ``int`` keeps its
-engine type (TEXT, FLOAT, INTEGER: int64) plus a ``typmod`` on its schema column. Every
+engine type (TEXT, NUMERIC, INTEGER: int64) plus a ``typmod`` on its schema column. Every
 write path hands its new rows (Python tuples) or table (Arrow) through ``fit_rows`` / ``fit_table`` before the
 constraint checks (exec/constraints.py), which return what is stored:
 
@@ -10,8 +10,8 @@ constraint checks (exec/constraints.py), which return what is stored:
   is past n characters is only spaces, which are cut (PostgreSQL's rule for an
   assignment); a CHAR(n) value is not padded with spaces to n here (it is kept and
   compared as text);
-* NUMERIC(p, s): rounded half away from zero to s digits, ``22003`` when the digits left
-  of the point do not fit p - s (NUMERIC is float8 here: the typmod applies to the value);
+* NUMERIC(p, s): rounded half away from zero to s digits (the value then shows s digits),
+  ``22003`` when the digits left of the point do not fit p - s (numeric.fit);
 * SMALLINT and INTEGER (``("int2",)``, ``("int4",)``: int, int4, serial): a value outside
   16 or 32 bits is ``22003``, as PostgreSQL's and DuckDB's refuse it (every integer is
   stored as int64 by design: DESIGN.md; the declared width is kept and checked);
@@ -35,7 +35,7 @@ from .arrays import contiguous
 
 import datetime as _dt
 
-from .. import bitstring, errors, infinity, timetz, types
+from .. import bitstring, errors, infinity, numeric, numeric_arrays, timetz, types
 
 
 def fit_numeric(value: float, precision: int, scale: int) -> float:
@@ -243,7 +243,19 @@ def _fit(typmod: tuple, value):
         if not bounds[0] <= value <= bounds[1]:
             raise int_out_of_range(bounds[2])
         return value
+    if type(value) is bytes or isinstance(value, Decimal):   # a numeric (numeric.py)
+        return fit_key(value, typmod[1], typmod[2])
     return fit_numeric(value, typmod[1], typmod[2])
+
+
+def fit_key(key, precision: int, scale: int):
+    """A numeric (key or Decimal) as NUMERIC(precision, scale) holds it (numeric.fit): a
+    Decimal where the column stores decimal128 (numeric_arrays.storage_type), else a key."""
+    d = numeric.fit(numeric.as_decimal(key), precision, scale)
+    if numeric_arrays.storage_type(("numeric", precision, scale)) is not None and \
+            d.is_finite():
+        return d
+    return numeric.encode(d)
 
 
 _PG_EPOCH = _dt.datetime(2000, 1, 1)
@@ -328,7 +340,8 @@ def fit_table(schema, table: pa.Table) -> pa.Table:
         column = table.column(i)
         fitted = fit_array(typmod, column)
         if fitted is not column:
-            table = table.set_column(i, table.schema.field(i), fitted)
+            table = table.set_column(i, pa.field(table.schema.field(i).name, fitted.type),
+                                     fitted)
     return table
 
 
@@ -381,6 +394,17 @@ def fit_array(typmod: tuple | None, column):
                          for v in infinity.pylist(column)], pa.string())
     precision, scale = typmod[1], typmod[2]
     column = contiguous(column)
+    stored = numeric_arrays.storage_type(typmod)
+    if stored is not None and (numeric_arrays.is_decimal(column.type) or
+                               pa.types.is_integer(column.type)):
+        return numeric_arrays.fit(column, precision, scale)     # vector (numeric_arrays.py)
+    if pa.types.is_binary(column.type):        # numeric keys: exact, value by value
+        fitted = [None if v is None else fit_key(v, precision, scale)
+                  for v in column.to_pylist()]
+        if stored is not None and not any(type(v) is bytes for v in fitted):
+            return pa.array(fitted, stored)
+        return pa.array([v if v is None or type(v) is bytes else numeric.encode(v)
+                         for v in fitted], pa.binary())
     values = column.to_numpy(zero_copy_only=False).astype(np.float64, copy=True)
     valid = ~np.isnan(values)        # nulls (NaN in numpy) and NaNs stay as they are
     scaled = np.abs(values[valid]) * 10.0 ** scale

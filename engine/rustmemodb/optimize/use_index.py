@@ -98,6 +98,10 @@ def _sargable(e: Expr, width: int):
 
 
 def _same_type(col: ColRef, key: Expr) -> bool:
+    if col.type == "NUMERIC":
+        # an index holds a numeric's key with its scale (numeric.py): 2 and 2.00 are
+        # equal numbers but different keys, so numeric predicates are scanned
+        return False
     return key.type == col.type or key.type in ("NULL", "UNKNOWN")
 
 

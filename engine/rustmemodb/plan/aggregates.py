@@ -13,7 +13,7 @@ from .. import errors, types
 I, F = types.INTEGER, types.FLOAT
 MINMAX_TYPES = (types.INTEGER, types.FLOAT, types.TEXT, types.DATE, types.TIMESTAMP,
                 types.BOOLEAN, types.UUID, types.INTERVAL, types.TIME, types.TIMESTAMPTZ) + \
-    types.NETWORK_TYPES + (types.MONEY, types.TIMETZ)
+    types.NETWORK_TYPES + (types.MONEY, types.TIMETZ, types.NUMERIC)
 
 # Aggregates of two arguments (Y, X) / (arg, val), computed in exec/functions/aggregate_pairs:
 # PostgreSQL's statistics and DuckDB's arg_max/arg_min (max_by/min_by).
@@ -29,10 +29,11 @@ FRAME_STATISTICS = PAIR_STATISTICS + VARIANCES
 # Aggregates the engine knows, with their result types; extended by other modules.
 AGGREGATE_TYPES = {
     "count": lambda ts: I,
-    "sum": lambda ts: ts[0] if ts[0] in (I, F, types.INTERVAL, types.MONEY) else (
+    "sum": lambda ts: ts[0] if ts[0] in (I, F, types.INTERVAL, types.MONEY, types.NUMERIC) else (
         I if ts[0] == types.NULL else None),
-    "avg": lambda ts: F if ts[0] in (I, F, types.NULL) else (
-        types.INTERVAL if ts[0] == types.INTERVAL else None),
+    # avg of integers and of numerics is numeric, of float8 float8 (PostgreSQL)
+    "avg": lambda ts: F if ts[0] in (F, types.NULL) else types.NUMERIC if ts[0] == I else (
+        ts[0] if ts[0] in (types.INTERVAL, types.NUMERIC) else None),
     "min": lambda ts: ts[0] if ts[0] in MINMAX_TYPES or ts[0] == types.NULL else None,
     "max": lambda ts: ts[0] if ts[0] in MINMAX_TYPES or ts[0] == types.NULL else None,
 }

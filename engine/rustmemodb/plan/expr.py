@@ -93,6 +93,9 @@ class Const(Expr):
             return f"'{text}'::{composite.type_name(self.type)}"
         if self.type == types.TIMETZ:            # an ordered key (timetz.py)
             return f"'{types.timetz.format(self.value)}'::timetz"
+        if self.type == types.NUMERIC:           # an ordered key (numeric.py): its text
+            text = types.numeric.text_of(self.value)
+            return text if text[-1].isdigit() else f"'{text}'::numeric"
         return str(self.value)
 
 

@@ -37,7 +37,8 @@ from .messages import _H, _I32
 
 _NULL = b"\xff\xff\xff\xff"
 _READY_IDLE = m.ready(b"I")
-_CONVERTED = frozenset((types.UUID, types.JSON, types.INTERVAL, types.MONEY, types.TIMETZ) +
+_CONVERTED = frozenset((types.UUID, types.JSON, types.INTERVAL, types.MONEY, types.TIMETZ,
+                        types.NUMERIC) +
                        types.NETWORK_TYPES)
 # CommandComplete of a point SELECT, by row count: one list index per reply.
 _SELECT_COMPLETE = [m.command_complete(f"SELECT {n}") for n in range(65)]

@@ -23,7 +23,7 @@ from .. import composite, errors, infinity, types
 from ..lazy_import import numpy as np
 from ..catalog.pg_catalog import COMPOSITE_NAMES, record_oid
 from ..exec.functions.array import parse_array_literal
-from . import pgbits, pgmoney, pgnet, pgtimetz
+from . import pgbits, pgmoney, pgnet, pgnumeric, pgtimetz
 
 # PostgreSQL type OIDs (src/include/catalog/pg_type.dat).
 BOOL, BYTEA, INT8, INT2, INT4, TEXT, JSON, FLOAT4, FLOAT8, UNKNOWN = 16, 17, 20, 21, 23, 25, 114, 700, 701, 705
@@ -473,12 +473,6 @@ def _parse_float(text: str) -> float:
                                         f'"{text}"') from None
 
 
-def _parse_numeric_text(text: str):
-    d = Decimal(text.strip())
-    return int(d) if d == d.to_integral_value() and "." not in text and "e" not in text.lower() \
-        else float(d)
-
-
 def _parse_timestamptz(text: str) -> dt.datetime:
     """timestamptz_in: an instant; text without a zone is read in the connection's."""
     return types.parse_timestamptz(text, WIRE_ZONE.get())
@@ -506,7 +500,7 @@ def _parse_timestamp_text(text: str) -> dt.datetime:
 # Text parameter, by the client's OID.
 _TEXT_IN_BY_OID: dict[int, Callable[[str], Any]] = {
     INT2: _parse_int, INT4: _parse_int, INT8: _parse_int,
-    FLOAT4: _parse_float, FLOAT8: _parse_float, NUMERIC: _parse_numeric_text,
+    FLOAT4: _parse_float, FLOAT8: _parse_float,
     BOOL: _parse_bool, TEXT: str, VARCHAR: str, BPCHAR: str, NAME: str,
     DATE: _parse_date_text,
     TIMESTAMP: _parse_timestamp_text, TIMESTAMPTZ: _parse_timestamptz,
@@ -523,7 +517,7 @@ _ARRAY_ELEMENT: dict[int, tuple[int, str]] = {
     1009: (TEXT, types.TEXT), 1015: (VARCHAR, types.TEXT), 1014: (BPCHAR, types.TEXT),
     1003: (NAME, types.TEXT), 1016: (INT8, types.INTEGER), 1007: (INT4, types.INTEGER),
     1005: (INT2, types.INTEGER), 1022: (FLOAT8, types.FLOAT), 1021: (FLOAT4, types.FLOAT),
-    1231: (NUMERIC, types.FLOAT), 1000: (BOOL, types.BOOLEAN), 1182: (DATE, types.DATE),
+    1000: (BOOL, types.BOOLEAN), 1182: (DATE, types.DATE),
     1115: (TIMESTAMP, types.TIMESTAMP), 1185: (TIMESTAMPTZ, types.TIMESTAMPTZ),
     2951: (UUID, types.UUID), 3807: (JSONB, types.JSON), 199: (JSON, types.JSONT),
     1183: (TIME, types.TIME), 1001: (BYTEA, types.BYTEA), OID_ARRAY: (OID, types.INTEGER),
@@ -533,25 +527,10 @@ _TEXT_IN_BY_TYPE: dict[str, Callable[[str], Any]] = {
     types.INTEGER: _parse_int, types.FLOAT: _parse_float, types.BOOLEAN: _parse_bool,
     types.DATE: _parse_date_text, types.TIMESTAMP: _parse_timestamp_text,
     types.TIMESTAMPTZ: _parse_timestamptz, types.TIME: types.parse_time, types.BYTEA: types.parse_bytea,
-    types.INTERVAL: types.parse_interval,
+    types.INTERVAL: types.parse_interval, types.NUMERIC: types.numeric.parse,
     types.TSVECTOR: lambda t: types.parse_literal_as(types.TSVECTOR, t),
     types.TSQUERY: lambda t: types.parse_literal_as(types.TSQUERY, t),
 }
-
-
-def _bin_numeric(data: bytes):
-    ndigits, weight, sign, dscale = struct.unpack_from("!hhHH", data)
-    if sign == 0xC000:
-        return float("nan")
-    digits = struct.unpack_from(f"!{ndigits}H", data, 8)
-    value = 0
-    for d in digits:
-        value = value * 10000 + d
-    exp10 = 4 * (weight - ndigits + 1)
-    num = Decimal(value).scaleb(exp10)
-    if sign == 0x4000:
-        num = -num
-    return int(num) if dscale == 0 else float(num)
 
 
 def _bin_date(data: bytes) -> dt.date:
@@ -590,14 +569,14 @@ _BIN_IN_BY_OID: dict[int, Callable[[bytes], Any]] = {
     UNKNOWN: bytes.decode,
     DATE: _bin_date, TIMESTAMP: _bin_ts, TIMESTAMPTZ: lambda b: _bin_ts(b, types.TIMESTAMPTZ),
     UUID: lambda b: uuid.UUID(bytes=b),
-    JSON: _bin_json, JSONB: _bin_jsonb, NUMERIC: _bin_numeric,
+    JSON: _bin_json, JSONB: _bin_jsonb,
     TIME: lambda b: types.time_of_micros(struct.unpack("!q", b)[0]),
     BYTEA: bytes, INTERVAL: lambda b: types.Interval(*reversed(struct.unpack("!qii", b))),
     OID: lambda b: struct.unpack("!I", b)[0],
 }
 
 
-for _extra in (pgnet, pgmoney, pgbits, pgtimetz):
+for _extra in (pgnet, pgmoney, pgbits, pgtimetz, pgnumeric):
     _extra.install(OID_OF_TYPE, ARRAY_OID, _TEXT_OUT, _BIN_OUT, _TEXT_IN_BY_OID, _BIN_IN_BY_OID,
                    _ARRAY_ELEMENT)
 

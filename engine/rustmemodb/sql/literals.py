@@ -192,11 +192,17 @@ def convert(kind: str, raw: str, target: str) -> Any:
             return value
         return types.parse_literal_as(target, value)
     if kind == INT:
+        if target == types.NUMERIC:       # beside a numeric, or past bigint
+            return types.numeric.of_python(int(raw))
         value = types.check_int(int(raw))
         if target == types.TEXT:          # 42::text (bind_expr._cast)
             return str(value)
         return float(value) if target == types.FLOAT else value
-    return types.float_numeral(raw)
+    # a decimal numeral is numeric (bind_expr._Literal), float8 where a float8 met it
+    value = types.numeric.parse(raw)
+    if target == types.FLOAT:
+        return types.numeric.to_float(value)
+    return types.numeric.encode(value)
 
 
 @dataclass(frozen=True)
@@ -209,6 +215,12 @@ class Lifted:
     def matches(self, values: tuple) -> bool:
         for i, raw in self.pinned:
             if values[i] != raw:
+                return False
+        for i, kind, target in self.slots:
+            # an integer past bigint is a numeric literal (bind_expr._Literal): a plan
+            # bound for a bigint there does not serve it; its own binding does
+            if kind == INT and target != types.NUMERIC and len(values[i]) > 18 and \
+                    not types.INT64_MIN <= int(values[i]) <= types.INT64_MAX:
                 return False
         return True
 

@@ -390,6 +390,20 @@ def _json_object_calls(tokens: list) -> list:
     return out
 
 
+# sqlglot reads ``date_part('f', x)`` as ``extract(f FROM x)``; PostgreSQL's date_part is
+# float8 where extract is numeric (14+): the call is renamed so the binder tells them apart
+PG_DATE_PART = "pg_date_part"
+
+
+def _date_part_calls(tokens: list) -> list:
+    out = list(tokens)
+    for i, tok in enumerate(tokens[:-1]):
+        if tok.token_type is TokenType.VAR and tok.text.lower() == "date_part" and \
+                tokens[i + 1].token_type is TokenType.L_PAREN:
+            out[i] = Token(TokenType.VAR, PG_DATE_PART, tok.line, tok.col, tok.start, tok.end)
+    return out
+
+
 _LOCAL = threading.local()
 
 
@@ -711,6 +725,8 @@ def _parse_one(sql: str) -> exp.Expression:
             tokens = _rewrite_pairs(tokens, _network_literal)
         if "son_object" in sql or "SON_OBJECT" in sql:
             tokens = _json_object_calls(tokens)
+        if "ate_part" in sql or "ATE_PART" in sql:
+            tokens = _date_part_calls(tokens)
         statements = None
         if deep:
             depth = outline.max_depth(tokens)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable
 
 from sqlglot import exp
 
-from .. import errors
+from .. import errors, numeric
 from .parse import parse_one
 
 if TYPE_CHECKING:
@@ -69,8 +69,16 @@ def execute_arguments(text: str, prepared: dict,
                                       f"{len(items)}.")
     values = run("SELECT " + ", ".join(f"CAST(({item}) AS {t})" if declared else item
                                        for item, t in zip(items, declared or items)))
-    # by position: the columns all share the name ?column?
-    return sql, [values.column(i)[0].as_py() for i in range(values.num_columns)]
+    # by position: the columns all share the name ?column?; a numeric (binary keys,
+    # numeric.py) as its Decimal, which any statement takes as a numeric parameter
+    return sql, [_argument(values.column(i)) for i in range(values.num_columns)]
+
+
+def _argument(column):
+    value = column[0].as_py()
+    if value is not None and str(column.type) == "binary":
+        return numeric.decode(value)
+    return value
 
 
 def _split_top_level(text: str) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from .. import types
+from .. import errors, types
 from ..statement_limits import tick
 from ..plan.ddl import LogicalCreateTable
 from ..plan.expr import Call, ColRef, Const
@@ -202,11 +202,12 @@ def _literal(toks: _Tokens, starts: dict) -> Const:
         if value > _INT64_MAX:
             raise _Decline()          # 22003 from the ordinary path
         return Const(value=value, type=types.INTEGER, slot=starts.get(start))
-    if kind == "dec":
-        value = float(text)
-        if value in (_INF, -_INF) or value == 0.0:
-            raise _Decline()          # 22003 (or a plain zero) from the ordinary path
-        return Const(value=value, type=types.FLOAT, slot=starts.get(start))
+    if kind == "dec":                 # numeric, exact (bind_expr._Literal)
+        try:
+            value = types.numeric.encode(types.numeric.parse(text))
+        except errors.Error:
+            raise _Decline() from None      # its error from the ordinary path
+        return Const(value=value, type=types.NUMERIC, slot=starts.get(start))
     if kind == "str":
         return Const(value=text, type=types.TEXT, slot=starts.get(start - 1))
     if kind == "word" and text.lower() in _WORDS:
@@ -228,6 +229,9 @@ def _as_column(c: Const, column) -> Const:
         return c
     if c.type == types.INTEGER and column_type == types.FLOAT:
         return Const(value=float(c.value), type=types.FLOAT, slot=c.slot)
+    if c.type == types.NUMERIC and column_type == types.FLOAT:    # as coerce.adapt reads it
+        return Const(value=types.numeric.to_float(types.numeric.decode(c.value)),
+                     type=types.FLOAT, slot=c.slot)
     raise _Decline()
 
 
@@ -279,6 +283,8 @@ def _select_from(toks: _Tokens, starts: dict, root, functions) -> BoundStatement
         left = ref(toks.name())
         toks.need("=")
         right = _literal(toks, starts)
+        if right.type == types.NUMERIC and left.type == types.FLOAT and right.value is not None:
+            right = _as_column(right, left)      # a float8 column meets it as float8
         if right.value is None or left.type not in _SIMPLE or right.type != left.type \
                 or type(left.type) is not str:     # an enum's literal is checked there
             raise _Decline()   # NULL, or a comparison the binder converts: its to bind

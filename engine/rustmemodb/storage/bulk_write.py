@@ -79,7 +79,7 @@ def unique_without(index: UniqueIndex, keys: list) -> UniqueIndex:
     if len(keys) <= len(index.base) // 8:
         return index.with_changes({}, keys)
     out = index.folded()            # a private dict copy: ours to change
-    _pop_all(out.base, keys)
+    _pop_all(out.base, index.held(keys))
     return out
 
 

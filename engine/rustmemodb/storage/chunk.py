@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 
 from ..lazy_import import arrow as pa, compute as pc, numpy as np
 
-from .. import errors
+from .. import errors, numeric, numeric_arrays
 from ..types import py_values
 from .. import infinity
 
@@ -201,6 +201,9 @@ class Chunk:
         # per column for the comparison and another for the new array
         news = [list(values) for values in zip(*rows)]
         offs = np.array(offsets, np.int64)
+        held = self._numerics_held(news)
+        if held is not self:
+            return held.patched(changes)
         if old is not None:
             touched = [j for j in range(width)
                        if any(old[j][o] != v for o, v in zip(offsets, news[j]))]
@@ -218,7 +221,7 @@ class Chunk:
             col = cols[j]
             new = news[j]
             try:
-                cols[j] = pc.replace_with_mask(col, amask, pa.array(new, col.type))
+                cols[j] = pc.replace_with_mask(col, amask, numeric_arrays.array_of(new, col.type))
             except pa.ArrowNotImplementedError:   # types without a kernel (e.g. intervals)
                 values = list(self.py_columns()[j])
                 for (o, _), v in zip(changes, new):
@@ -235,6 +238,24 @@ class Chunk:
             out._pycols = pycols
         return out
 
+    def _numerics_held(self, news: list) -> "Chunk":
+        """This chunk, or (when new values of a decimal128 column show another scale or
+        are keys: an unconstrained numeric column, numeric_arrays.stored_decimal) a copy
+        holding such columns as keys, so every value keeps its own display scale."""
+        cols = None
+        for j, c in enumerate(self.batch.columns):
+            if not numeric_arrays.is_decimal(c.type):
+                continue
+            s = c.type.scale
+            if any(v is not None and (type(v) is bytes or numeric.scale_of(v) != s)
+                   for v in news[j]):
+                cols = cols or list(self.batch.columns)
+                cols[j] = numeric_arrays.to_keys(c)
+        if cols is None:
+            return self
+        fields = [f.with_type(c.type) for f, c in zip(self.batch.schema, cols)]
+        return Chunk(pa.RecordBatch.from_arrays(cols, schema=pa.schema(fields)), self.rowids)
+
     def replaced(self, offsets: np.ndarray, rows: pa.Table, columns) -> "Chunk":
         """A chunk with the rows at ascending ``offsets`` replaced by ``rows`` (same
         rowids: a bulk UPDATE in place); only ``columns`` are rewritten, others shared."""
@@ -244,6 +265,10 @@ class Chunk:
         cols = list(self.batch.columns)
         for j in columns:
             new = rows.column(j).combine_chunks()
+            if new.type != cols[j].type and (numeric_arrays.is_decimal(new.type) or
+                                             numeric_arrays.is_decimal(cols[j].type)):
+                # an unconstrained numeric held as decimal128 (numeric_arrays.stored_decimal)
+                (cols[j], new), _ = numeric_arrays.unify([cols[j], new], pa.binary())
             try:
                 cols[j] = pc.replace_with_mask(cols[j], amask, new)
             except pa.ArrowNotImplementedError:   # types without a kernel (e.g. intervals)
@@ -251,7 +276,8 @@ class Chunk:
                 for o, v in zip(offsets.tolist(), infinity.pylist(new)):
                     values[o] = v
                 cols[j] = pa.array(values, cols[j].type)
-        return Chunk(pa.RecordBatch.from_arrays(cols, schema=self.batch.schema), self.rowids)
+        schema = pa.schema([f.with_type(c.type) for f, c in zip(self.batch.schema, cols)])
+        return Chunk(pa.RecordBatch.from_arrays(cols, schema=schema), self.rowids)
 
     def py_columns(self) -> list:
         """Python values per column, built once: 0.6 µs per row fetch against 6.5 µs via
@@ -271,17 +297,63 @@ def rows_to_batch(rows: Sequence[tuple], schema: pa.Schema) -> pa.RecordBatch:
     # one list per column, not zip(*rows): zip holds an iterator per row, and a young
     # collection landing mid-transpose would promote thousands of them to the oldest
     # generation (each such batch brings the next full collection closer; issue 10)
+    # (an unconstrained numeric's rows may hold Decimals read from decimal128 chunks:
+    # array_of makes them keys)
     arrays = [pa.array(list(map(itemgetter(i), rows)), type=f.type)
+              if not numeric_arrays.is_decimal(f.type) and not pa.types.is_binary(f.type) else
+              numeric_arrays.array_of(list(map(itemgetter(i), rows)), f.type)
+              if pa.types.is_binary(f.type) else
+              _decimal_column(list(map(itemgetter(i), rows)), f.type)
               for i, f in enumerate(schema)]
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
+def _decimal_column(values: list, t):
+    """A numeric(p, s) column's rows (Decimals as fitted, or keys and numbers not fitted
+    yet: their typmod check follows) as decimal128(p, s)."""
+    try:
+        return pa.array(values, type=t)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return pa.array([None if v is None else numeric.fit(numeric.as_decimal(v), t.precision,
+                                                             t.scale) for v in values], type=t)
+
+
 def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
-    """Chunks keep the schema they were written with; nullability flags may differ."""
+    """Chunks keep the schema they were written with; nullability flags may differ. An
+    unconstrained numeric column a chunk holds as decimal128 is read as keys here (the
+    one form every reader but a scan expects: numeric_arrays.stored_decimal)."""
     if batch.schema.names == schema.names and batch.schema.types == schema.types:
         return batch if batch.schema.equals(schema) else pa.RecordBatch.from_arrays(
             batch.columns, schema=schema)
+    if batch.schema.names == schema.names and all(
+            numeric_arrays.stored_as(g, w) for g, w in zip(batch.schema.types, schema.types)):
+        return pa.RecordBatch.from_arrays(
+            [c if c.type == f.type else numeric_arrays.to_keys(c)
+             for c, f in zip(batch.columns, schema)], schema=schema)
     raise errors.InternalError("chunk schema does not match table schema")
+
+
+def conform_all(batches: list, schema: pa.Schema) -> tuple[list, pa.Schema]:
+    """``batches`` (each of ``schema`` or holding decimal128 for its keys columns) in
+    one schema: an unconstrained numeric column stays decimal128 where every batch holds
+    it so at one scale (numeric_arrays.unify), else keys. Returns (batches, schema)."""
+    if all(b.schema.types == schema.types for b in batches):
+        return [conform(b, schema) for b in batches], schema
+    for b in batches:
+        if b.schema.names != schema.names or not all(
+                numeric_arrays.stored_as(g, w) for g, w in zip(b.schema.types, schema.types)):
+            raise errors.InternalError("chunk schema does not match table schema")
+    columns = [list(b.columns) for b in batches]
+    fields = list(schema)
+    for j, f in enumerate(schema):
+        if all(b.schema.types[j] == f.type for b in batches):
+            continue
+        arrays, t = numeric_arrays.unify([cols[j] for cols in columns], f.type)
+        for cols, a in zip(columns, arrays):
+            cols[j] = a
+        fields[j] = f.with_type(t)
+    out = pa.schema(fields, schema.metadata)
+    return [pa.RecordBatch.from_arrays(cols, schema=out) for cols in columns], out
 
 
 def rechunk(table: pa.Table) -> list[pa.RecordBatch]:

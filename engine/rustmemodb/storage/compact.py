@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Iterable
 
 from ..lazy_import import arrow as pa, numpy as np
 
-from .chunk import CHUNK_ROWS, Chunk, conform
+from .chunk import CHUNK_ROWS, Chunk, conform_all
 from .evolve import replace
 
 if TYPE_CHECKING:
@@ -100,7 +100,8 @@ def _flush(run_c: list, run_d: list, out_c: list, out_d: list, schema: pa.Schema
         out_c.append(run_c[0])
         out_d.append(run_d[0])
         return
-    batch = pa.concat_batches([conform(c.batch, schema) for c in run_c])
+    # unconstrained numerics held as decimal128 stay so where the run shares one scale
+    batch = pa.concat_batches(conform_all([c.batch for c in run_c], schema)[0])
     rowids = np.concatenate([c.rowids for c in run_c])
     out_c.append(Chunk(batch, rowids))
     if all(m is None for m in run_d):

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Iterable
 
 from ..lazy_import import arrow as pa, numpy as np
 
+from .. import numeric_arrays
+
 from .bulk_write import (BULK_ROWS, key_list, offsets_in, sorted_distinct,
                          split_by_chunk, unique_without)
 from .evolve import marked, replace, runs, with_keys
@@ -81,6 +83,7 @@ class DeleteMixin:
         key_cols = sorted({c for ix in base.indexes.values() if not ix.keyed
                            for c in ix.columns}) if few else []
         parts: dict[int, list] = {c: [] for c in key_cols}
+        schema_types = base.arrow_schema.types
         gone, touched = [], []
         for i, lo, hi in split_by_chunk(firsts, ids):
             chunk = chunks[i]
@@ -96,7 +99,11 @@ class DeleteMixin:
             if key_cols:
                 taken = pa.array(offs)
                 for c in key_cols:
-                    parts[c].append(chunk.batch.column(c).take(taken))
+                    # (index keys are keys: a numeric chunk held as decimal128 too)
+                    parts[c].append(numeric_arrays.as_keys(chunk.batch.column(c).take(taken))
+                                    if numeric_arrays.is_decimal(chunk.batch.column(c).type)
+                                    and not numeric_arrays.is_decimal(schema_types[c])
+                                    else chunk.batch.column(c).take(taken))
         if not gone:
             return self
         gone_ids = np.concatenate(gone)

@@ -15,6 +15,14 @@ statement pays for copying a million keys.
 Keys are the column value for one-column keys and a tuple otherwise. Keys with
 a NULL in them are never stored: NULLs never collide under SQL UNIQUE.
 
+A NUMERIC part of a key is held as a ``Decimal`` (``numeric_parts``): a row holds an
+unconstrained numeric as bytes that keep the display scale (numeric.py), so 2.5 and
+2.50 would be two keys where PostgreSQL sees one number (23505). Decimals compare and
+hash by value and keep the scale for the 23505 message; every NaN is the one
+``numeric.NAN`` (NaN equals itself in PostgreSQL; a dict matches it by identity). Keys
+reach the index through ``key_of``, ``held`` (bulk keys) or ``get`` (probes), which
+convert them; a key already converted is left as it is.
+
 A set-based DELETE of many rows does not copy the base to drop their keys (a 5M-key
 dict copy alone is ~0.2 s): it flags the rows' rowids in ``gone``, a numpy bool array
 indexed by rowid, and an entry pointing at a flagged rowid reads as absent. Rowids are
@@ -33,7 +41,7 @@ from typing import Iterable
 from ..lazy_import import numpy as np
 from . import index_merge as _jobs
 from .pmap import EMPTY, PMap
-from .. import infinity
+from .. import infinity, numeric
 
 TOMBSTONE = -1
 _EMPTY_MAP = EMPTY
@@ -45,21 +53,52 @@ def storable(key: object) -> bool:
     return key is not None and not (type(key) is tuple and None in key)
 
 
+def numeric_parts(schema, columns: tuple[int, ...]) -> tuple[int, ...]:
+    """The positions within a key over ``columns`` of ``schema`` that are NUMERIC."""
+    return tuple(i for i, c in enumerate(columns) if schema.columns[c].type == numeric.NUMERIC)
+
+
+def _numeric_key(value: object) -> object:
+    """A NUMERIC key part as the index holds it (see the module docstring)."""
+    return None if value is None else numeric.key_value(value)
+
+
 class UniqueIndex:
-    __slots__ = ("name", "columns", "base", "delta", "_job", "gone")
+    __slots__ = ("name", "columns", "base", "delta", "_job", "gone", "decimal_parts")
     keyed = False    # True: the key is computed from the row (KeyedUniqueIndex)
 
     def __init__(self, name: str, columns: tuple[int, ...], base: dict | None = None,
-                 delta: PMap = _EMPTY_MAP, gone=None) -> None:
+                 delta: PMap = _EMPTY_MAP, gone=None,
+                 decimal_parts: tuple[int, ...] = ()) -> None:
         self.name = name
         self.columns = columns
         self.base = base if base is not None else {}
         self.delta = delta
         self._job = None    # a fold of a large base under way (index_merge.py), or None
         self.gone = gone    # numpy bool by rowid: entries at flagged rowids are absent
+        self.decimal_parts = decimal_parts   # key positions held as Decimals (numeric_parts)
+
+    # -- keys --------------------------------------------------------------------
+    def held_key(self, key: object) -> object:
+        """``key`` (a value, or a tuple of several) as this index holds it."""
+        parts = self.decimal_parts
+        if not parts:
+            return key
+        if type(key) is not tuple:
+            return _numeric_key(key)
+        key = list(key)
+        for i in parts:
+            key[i] = _numeric_key(key[i])
+        return tuple(key)
+
+    def held(self, keys: list) -> list:
+        """``held_key`` of each of ``keys`` (a list made from rows or Arrow columns)."""
+        return list(map(self.held_key, keys)) if self.decimal_parts else keys
 
     # -- reads -------------------------------------------------------------------
     def get(self, key: object) -> int | None:
+        if self.decimal_parts:
+            key = self.held_key(key)
         rowid = self.delta.get(key)
         if rowid is None:
             rowid = self.base.get(key)
@@ -95,8 +134,10 @@ class UniqueIndex:
     def key_of(self, row: tuple) -> object:
         cols = self.columns
         if len(cols) == 1:
-            return row[cols[0]]
-        return tuple(row[c] for c in cols)
+            key = row[cols[0]]
+        else:
+            key = tuple(row[c] for c in cols)
+        return self.held_key(key) if self.decimal_parts else key
 
     def stored_key(self, row: tuple) -> object:
         """The row's key as the index holds it, or None when a part is NULL (such keys
@@ -115,6 +156,9 @@ class UniqueIndex:
 
     # -- writes (return new versions) ----------------------------------------------
     def with_changes(self, added: dict, removed: Iterable[object]) -> "UniqueIndex":
+        if self.decimal_parts:
+            added = {self.held_key(k): v for k, v in added.items()}
+            removed = self.held(list(removed))
         if self._job is not None:
             return self._with_job(added, list(removed))
         if not added and isinstance(removed, list) and len(removed) == 1:
@@ -167,17 +211,20 @@ class UniqueIndex:
 
     def _like(self, base: dict, delta: PMap = _EMPTY_MAP, gone=None) -> "UniqueIndex":
         """A new version of this index (same name, key and class) over these entries."""
-        return UniqueIndex(self.name, self.columns, base, delta, gone)
+        return UniqueIndex(self.name, self.columns, base, delta, gone, self.decimal_parts)
 
     def rebuilt(self, keys: list, rowids: list) -> tuple["UniqueIndex", object | None]:
         """This index over just these keys: (index, first duplicate key or None)."""
-        index, dup = UniqueIndex.build(self.name, self.columns, keys, rowids)
+        index, dup = UniqueIndex.build(self.name, self.columns, self.held(keys), rowids)
         return self._like(index.base), dup
 
     @classmethod
-    def build(cls, name: str, columns: tuple[int, ...], keys: list, rowids: list
-              ) -> tuple["UniqueIndex", object | None]:
-        """Build from parallel key/rowid lists; returns (index, first duplicate key or None)."""
+    def build(cls, name: str, columns: tuple[int, ...], keys: list, rowids: list,
+              decimal_parts: tuple[int, ...] = ()) -> tuple["UniqueIndex", object | None]:
+        """Build from parallel key/rowid lists; returns (index, first duplicate key or None).
+        ``decimal_parts``: the key positions held as Decimals (the keys are converted here)."""
+        if decimal_parts:
+            keys = cls("", columns, decimal_parts=decimal_parts).held(keys)
         base: dict = {}
         dup = None
         for key, rowid in zip(keys, rowids):
@@ -186,7 +233,7 @@ class UniqueIndex:
             if key in base and dup is None:
                 dup = key
             base[key] = rowid
-        return cls(name, columns, base), dup
+        return cls(name, columns, base, decimal_parts=decimal_parts), dup
 
 
 class KeyedUniqueIndex(UniqueIndex):
@@ -199,7 +246,9 @@ class KeyedUniqueIndex(UniqueIndex):
 
     def __init__(self, name: str, columns: tuple[int, ...], keyer, base: dict | None = None,
                  delta: PMap = _EMPTY_MAP, gone=None) -> None:
-        super().__init__(name, columns, base, delta, gone)
+        # the keyer gives NUMERIC parts as numbers already; a probe is converted by get
+        super().__init__(name, columns, base, delta, gone,
+                         getattr(keyer, "decimal_parts", ()))
         self.keyer = keyer
 
     def key_of(self, row: tuple) -> object:

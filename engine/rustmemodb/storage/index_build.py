@@ -16,9 +16,10 @@ from .index import TOMBSTONE, UniqueIndex
 from .. import infinity
 
 
-def unique_from_arrays(name: str, columns: tuple, arrays: list, rowids: np.ndarray
-                       ) -> tuple[UniqueIndex, object | None]:
-    """(index over these key columns, first duplicate key or None)."""
+def unique_from_arrays(name: str, columns: tuple, arrays: list, rowids: np.ndarray,
+                       decimal_parts: tuple = ()) -> tuple[UniqueIndex, object | None]:
+    """(index over these key columns, first duplicate key or None); ``decimal_parts``:
+    the NUMERIC key positions, held as Decimals (storage/index.py)."""
     valid = None
     for a in arrays:
         if a.null_count:
@@ -30,10 +31,12 @@ def unique_from_arrays(name: str, columns: tuple, arrays: list, rowids: np.ndarr
     cols = [infinity.pylist(a) for a in arrays]
     keys = cols[0] if len(cols) == 1 else list(zip(*cols))
     ids = rowids.tolist()
+    if decimal_parts:
+        keys = UniqueIndex(name, columns, decimal_parts=decimal_parts).held(keys)
     base = dict(zip(keys, ids))
     if len(base) != len(keys):
-        return UniqueIndex.build(name, columns, keys, ids)
-    return UniqueIndex(name, columns, base), None
+        return UniqueIndex.build(name, columns, keys, ids, decimal_parts)
+    return UniqueIndex(name, columns, base, decimal_parts=decimal_parts), None
 
 
 def unique_from_table(template: UniqueIndex, table, rowids: np.ndarray
@@ -42,7 +45,8 @@ def unique_from_table(template: UniqueIndex, table, rowids: np.ndarray
     first duplicate key or None): keyed indexes compute their keys from the rows."""
     if not template.keyed:
         return unique_from_arrays(template.name, template.columns,
-                                  [table.column(c) for c in template.columns], rowids)
+                                  [table.column(c) for c in template.columns], rowids,
+                                  template.decimal_parts)
     return template.rebuilt(template.keyer.keys(table), rowids.tolist())
 
 

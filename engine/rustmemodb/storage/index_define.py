@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .. import errors
 from .evolve import replace as evolve
-from .index import KeyedUniqueIndex, OrderedIndex, UniqueIndex
+from .index import KeyedUniqueIndex, OrderedIndex, UniqueIndex, numeric_parts
 from .index_build import unique_from_arrays, unique_from_table
 from .index_upkeep import shown_key
 from .schema import IndexDef
@@ -31,7 +31,8 @@ def build_indexes(version, definition: IndexDef) -> tuple[UniqueIndex | None, Or
     columns = [data.column(c) for c in definition.columns]
     unique = None
     if definition.unique:
-        unique, dup = unique_from_arrays(definition.name, definition.columns, columns, rowids)
+        unique, dup = unique_from_arrays(definition.name, definition.columns, columns, rowids,
+                                         numeric_parts(schema, definition.columns))
         if dup is not None:
             names = ", ".join(schema.columns[c].name for c in definition.columns)
             shown = shown_key(dup, [schema.columns[c].type for c in definition.columns])
@@ -70,6 +71,7 @@ def _show(v) -> str:
 
 
 def with_index(version, definition: IndexDef):
+    version = version.numerics_as_keys()     # index keys are keys (TableVersion._numeric_form)
     if definition.keyed:
         schema = version.schema.with_(indexes=version.schema.indexes + (definition,))
         unique = _build_keyed(evolve(version, schema=schema), definition)

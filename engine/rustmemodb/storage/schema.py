@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from .. import errors, types
+from .. import errors, numeric_arrays, types
 # On first use: a schema is made (CREATE TABLE bound by sql/quick.py) before any Arrow work.
 from ..lazy_import import arrow as pa
 
@@ -47,6 +47,13 @@ class Column:
 
     @property
     def arrow_type(self) -> pa.DataType:
+        if self.type == types.NUMERIC and self.typmod is not None:
+            mod = self.typmod
+            if mod[0] == "domain" and len(mod) > 2:      # a domain over numeric(p, s)
+                mod = mod[2]
+            stored = numeric_arrays.storage_type(mod)   # numeric(p, s): decimal128
+            if stored is not None:
+                return stored
         return types.arrow_type(self.type)
 
 

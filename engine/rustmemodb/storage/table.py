@@ -69,7 +69,7 @@ from .chunk import CHUNK_ROWS, Chunk, row_getter, rows_to_batch
 from .compact import COMPACT_DEAD_SHARE, CompactMixin, coalesce
 from .delete import SPARSE_DELETE, DeleteMixin
 from .evolve import EMPTY_MAP, EMPTY_PATCHES, replace
-from .index import KeyedUniqueIndex, OrderedIndex, UniqueIndex
+from .index import KeyedUniqueIndex, OrderedIndex, UniqueIndex, numeric_parts
 from .index_upkeep import IndexUpkeepMixin
 from .lookup import LookupMixin
 from .patches import DELETED, PATCH_FOLD, PatchMixin
@@ -113,7 +113,8 @@ class TableVersion(LookupMixin, ScanMixin, WriteMixin, DeleteMixin, IndexUpkeepM
                 indexes[d.name] = KeyedUniqueIndex(d.name, d.columns, schema.keyer(d))
         for name, columns, unique in defs:
             if unique:
-                indexes[name] = UniqueIndex(name, columns)
+                indexes[name] = UniqueIndex(name, columns,
+                                            decimal_parts=numeric_parts(schema, columns))
             ordered[name] = OrderedIndex.empty(
                 name, columns, [schema.columns[c].type for c in columns])
         return cls(schema=schema, indexes=indexes, ordered=ordered)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from ..lazy_import import arrow as pa, numpy as np
 
+from .. import numeric_arrays
 from .chunk import CHUNK_ROWS, Chunk, rows_to_batch
 from .compact import coalesce
 from .evolve import EMPTY_MAP, replace
@@ -128,7 +129,7 @@ class TailMixin:
                         del m[rowid]
                     patches = m.finish()
                 return replace(self, tail=Tail(rows), patches=patches).freeze_tail()
-        batch = self.tail.batch(self.tail_len, self.arrow_schema)
+        batch = self._vector_numerics(self.tail.batch(self.tail_len, self.arrow_schema))
         rowids = np.arange(self.tail_rowid0, self.tail_rowid0 + self.tail_len, dtype=np.int64)
         mask = None
         if self.tail_dead:
@@ -143,6 +144,28 @@ class TailMixin:
         return replace(self, chunks=chunks, dead=dead,
                        tail=Tail(), tail_len=0, tail_rowid0=self.next_rowid,
                        tail_dead=EMPTY_MAP)
+
+    def _vector_numerics(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """The frozen tail with each unconstrained numeric column whose rows all show one
+        display scale as decimal128 (numeric_arrays.stored_decimal): rows inserted one by
+        one scan as fast as a bulk load when the application writes one scale (prices as
+        Decimal('12.34')). Indexed columns stay keys (TableVersion._numeric_form)."""
+        keyed = self._keyed_columns()
+        cols = None
+        for j, f in enumerate(batch.schema):
+            if not pa.types.is_binary(f.type) or j in keyed:
+                continue
+            col = batch.column(j)
+            if col.null_count == len(col):
+                continue
+            vector = numeric_arrays.from_keys(col)
+            if vector is not None:
+                cols = cols or list(batch.columns)
+                cols[j] = numeric_arrays.stored_decimal(vector)
+        if cols is None:
+            return batch
+        return pa.RecordBatch.from_arrays(cols, schema=pa.schema(
+            [f.with_type(c.type) for f, c in zip(batch.schema, cols)], batch.schema.metadata))
 
     def continuing_from(self, next_rowid: int) -> "TableVersion":
         """The same rows, with new rows numbered from ``next_rowid`` on (if higher): an

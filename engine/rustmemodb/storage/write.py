@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Iterable
 
 from ..lazy_import import arrow as pa, numpy as np
 
-from .chunk import Chunk, rechunk
+from .. import numeric_arrays
+from .chunk import Chunk, conform, rechunk
 from .compact import coalesce
 from .evolve import replace, runs
 from .index_upkeep import table_rows
@@ -158,8 +159,47 @@ class WriteMixin:
         new = replace(base, chunks=tuple(chunks), tail=tail, indexes=indexes, ordered=ordered)
         return new, ids, data
 
+    def _numeric_form(self, table: pa.Table) -> pa.Table:
+        """Unconstrained numeric columns given as decimal128 (numeric_arrays.store_cast)
+        stay so, at precision 18 or 38 (numeric_arrays.stored_decimal), unless an index
+        covers them: index keys are taken from keys (conform), so such a column's chunks
+        hold keys too."""
+        schema = self.arrow_schema
+        odd = [j for j, (c, f) in enumerate(zip(table.columns, schema)) if c.type != f.type
+               and numeric_arrays.stored_as(c.type, f.type)]
+        if not odd:
+            return table
+        keyed = self._keyed_columns()
+        for j in odd:
+            col = table.column(j)
+            col = numeric_arrays.to_keys(col) if j in keyed else \
+                numeric_arrays.store_cast(col, schema.field(j).type)
+            table = table.set_column(j, table.schema.field(j).with_type(col.type), col)
+        return table
+
+    def _keyed_columns(self) -> set:
+        """Columns some index takes keys from (all, if an index has expression keys)."""
+        if any(getattr(ix, "keyed", False) for ix in self.indexes.values()) or \
+                any(d.keyed for d in self.schema.indexes):
+            return set(range(len(self.schema.columns)))
+        return {j for ix in self.indexes.values() for j in ix.columns} | \
+            {j for ix in self.ordered.values() for j in ix.columns}
+
+    def numerics_as_keys(self) -> "TableVersion":
+        """The version with every chunk's decimal128-held unconstrained numeric columns
+        as keys: before an index is built over the table (its keys, and the keys later
+        rows bring, must be of one form: ``_numeric_form``)."""
+        schema = self.arrow_schema
+        if all(c.batch.schema.types == schema.types for c in self.chunks):
+            return self
+        chunks = tuple(c if c.batch.schema.types == schema.types else
+                       Chunk(conform(c.batch, schema), c.rowids) for c in self.chunks)
+        return replace(self, chunks=chunks)
+
     def insert_arrow(self, table: pa.Table) -> tuple["TableVersion", np.ndarray]:
-        """Bulk append an Arrow table already cast to this table's schema."""
+        """Bulk append an Arrow table already cast to this table's schema (an
+        unconstrained numeric column may come as decimal128: ``_numeric_form``)."""
+        table = self._numeric_form(table)
         base = self.freeze_tail()
         n = table.num_rows
         first = base.next_rowid

@@ -12,7 +12,7 @@ keep the single-pass ``if_else`` form, which is cheaper; ``can_raise`` decides.
 """
 from __future__ import annotations
 
-from ... import infinity
+from ... import infinity, numeric_arrays
 
 from ...lazy_import import arrow as pa, compute as pc, numpy as np
 from ..arrays import contiguous
@@ -74,12 +74,12 @@ class _Pieces:
         if count == 0:
             return
         if isinstance(value, pa.Scalar):
-            value = pa.repeat(value.cast(self.out_type) if value.type != self.out_type
-                              else value, count)
+            value = pa.repeat(numeric_arrays.cast_to(value, self.out_type)
+                              if value.type != self.out_type else value, count)
         else:
             value = contiguous(value)
             if value.type != self.out_type:
-                value = value.cast(self.out_type)
+                value = numeric_arrays.cast_to(value, self.out_type)
         self.positions.append(np.arange(self.n) if positions is None else positions)
         self.values.append(value)
 

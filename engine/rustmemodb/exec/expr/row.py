@@ -14,6 +14,7 @@ from typing import Callable
 
 from ...plan.expr import Call, Case, Cast, ColRef, Const, Expr, InList, Param, depth_exceeds
 from ..functions.cast import cast_row
+from ... import types
 
 RowFn = Callable[[tuple, list], object]
 
@@ -186,10 +187,21 @@ def _compile_case(expr: Case) -> RowFn:
     return case
 
 
+def _numeric_value(fn: RowFn) -> RowFn:
+    """A numeric row function's key without its scale (numeric.value_part)."""
+    def value(row, params):
+        key = fn(row, params)
+        return None if key is None else types.numeric.value_part(key)
+    return value
+
+
 def _compile_in(expr: InList) -> RowFn:
     arg = compile_row(expr.arg)
     values = [compile_row(v) for v in expr.values]
     negated = expr.negated
+    if expr.arg.type == types.NUMERIC:     # by value, not scale (numeric.py)
+        arg = _numeric_value(arg)
+        values = [_numeric_value(v) for v in values]
 
     def in_list(row, params):
         x = arg(row, params)

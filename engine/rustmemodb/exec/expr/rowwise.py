@@ -11,7 +11,7 @@ from typing import Any, Callable, Sequence
 
 from ...lazy_import import arrow as pa
 
-from ... import infinity, statement_limits as limits, types
+from ... import infinity, numeric_arrays, statement_limits as limits, types
 
 Value = Any  # pa.Array | pa.ChunkedArray | pa.Scalar
 
@@ -43,7 +43,13 @@ def map_rows(fn: Callable, args: Sequence[Value], n: int | None = None, *, stric
             out.append(None)
         else:
             out.append(fn(*vals))
-    return pa.array(_arrow_values(out), type=out_type)
+    try:
+        return pa.array(_arrow_values(out), type=out_type)
+    except pa.ArrowTypeError:
+        if out_type is None or not pa.types.is_binary(out_type):
+            raise
+        # numerics: a body returned a Decimal (a value of the vector form) beside keys
+        return numeric_arrays.array_of(_arrow_values(out), out_type)
 
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from ...lazy_import import arrow as pa, compute as pc
 
-from ... import errors, types
+from ... import errors, numeric_arrays, types
 from ...plan.expr import (Call, Case, Cast, ColRef, Const, Expr, InList, NextVal, CurrVal, SetVal,
                           OuterRef, Param, SubqueryExpr)
 from ..semantics import arrow_errors, hash_key
@@ -135,7 +135,7 @@ def _case(expr: Case, table, ctx) -> Value:
 
 
 def _cast_to(v: Value, t: pa.DataType) -> Value:
-    return v if v.type == t else v.cast(t)
+    return v if v.type == t else numeric_arrays.cast_to(v, t)
 
 
 @arrow_errors
@@ -156,6 +156,8 @@ def _in_list(expr: InList, table, ctx) -> Value:
         hit = None
         for v in values:
             a, b = _vec_align(arg, v)
+            if pa.types.is_binary(a.type):     # numerics by value, not scale (numeric.py)
+                a, b = hash_key(a), hash_key(b)
             eq = pc.equal(a, b)
             hit = eq if hit is None else pc.or_kleene(hit, eq)
     return pc.invert(hit) if expr.negated else hit

@@ -32,6 +32,7 @@ from .cast import from_text, to_text, format_float
 from .series import generate_series, series_type
 from .string import like_functions
 from ..expr.rowwise import map_rows
+from ..semantics import hash_key
 from .ordered_set import register_aggregates as register_ordered_set
 from .aggregate import _sorted
 from ...plan.aggregates import AGGREGATE_TYPES
@@ -385,6 +386,8 @@ def quantified(quant: str, op: str):
         if x_rep.type != flat.type and not pa.types.is_null(flat.type):
             x_rep = x_rep.cast(flat.type) if not pa.types.is_null(x_rep.type) \
                 else pa.nulls(len(x_rep), flat.type)
+        if pa.types.is_binary(flat.type):     # numerics: by value, not scale (numeric.py)
+            x_rep, flat = hash_key(x_rep), hash_key(flat)
         cmp = _CMP[op](x_rep, flat) if len(flat) else pa.array([], pa.bool_())
         c = cmp.to_numpy(zero_copy_only=False) if len(cmp) else np.zeros(0, object)
         is_null = np.asarray(pc.is_null(cmp).to_numpy(zero_copy_only=False), bool) \

@@ -5,7 +5,7 @@ from . import (admin, advisory, aggregate, arith, array, bitwise, bytea, compare
                duckdb_more, duckdb_names, json, json_out, json_text,
                jsonb, math, misc, pg_catalog_functions, quoting, record, regex, string,
                templates, textsearch, time_of_day, trig, ranges)
-from . import bit_ops, money_ops, network, timetz_ops
+from . import bit_ops, money_ops, network, numeric_ops, timetz_ops
 
 
 def register_all(reg) -> None:
@@ -18,3 +18,4 @@ def register_all(reg) -> None:
     money_ops.register(reg)
     bit_ops.register(reg)
     timetz_ops.register(reg)
+    numeric_ops.register(reg)

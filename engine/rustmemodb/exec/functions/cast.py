@@ -14,7 +14,8 @@ import math
 
 from ...lazy_import import arrow as pa, compute as pc
 
-from ... import bitstring, composite, errors, infinity, money, netaddr, ranges, timetz, types
+from ... import (bitstring, composite, errors, infinity, money, netaddr, numeric,
+                  numeric_arrays, ranges, timetz, types)
 from ..expr.rowwise import map_rows
 from ..semantics import translate
 from . import netcast
@@ -53,6 +54,11 @@ _ALLOWED[T].add(TTZ)
 _ALLOWED[TM].add(TTZ)
 _ALLOWED[TZ].add(TTZ)
 _ALLOWED[TTZ] = {TTZ, T, TM}
+# numeric: to and from text, integers, float8, money and jsonb (numeric.py)
+NU = types.NUMERIC
+for _t in (T, I, F, MONEY, J):
+    _ALLOWED[_t].add(NU)
+_ALLOWED[NU] = {NU, T, I, F, MONEY}
 
 
 def castable(src: str, dst: str) -> bool:
@@ -89,6 +95,8 @@ def cast_row(value, src: str, dst: str):
     if composite.is_record(src):         # to another composite: field by field
         return composite.encode(dst, [cast_row(v, a, b) for v, (_, a), (_, b) in zip(
             composite.decode(src, value), composite.fields_of(src), composite.fields_of(dst))])
+    if src == NU or dst == NU:
+        return _numeric_cast(value, src, dst)
     if dst == TTZ:                # time_timetz / timestamptz_timetz
         if isinstance(value, infinity.Infinite):
             return None
@@ -149,6 +157,28 @@ def cast_row(value, src: str, dst: str):
     return value
 
 
+def _numeric_cast(value, src: str, dst: str):
+    """numeric to and from integers (rounded half away from zero), float8 (15 digits
+    in, as float8_numeric), money and jsonb numbers."""
+    if src == NU:
+        d = numeric.decode(value)
+        if dst == I:
+            return numeric.to_int(d)
+        if dst == F:
+            return numeric.to_float(d)
+        if dst == MONEY:
+            return money.of_number(d)
+        return value
+    if src == MONEY:
+        return numeric.encode(money.to_decimal(value))
+    if src == J:
+        v = json.loads(value)
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            _from_jsonb(value, F)         # the error naming the document's kind
+        return numeric.encode(numeric.parse(value.strip()))
+    return numeric.of_python(value)
+
+
 def _cast_infinite(value: infinity.Infinite, dst: str):
     """An infinite date/timestamp cast to another temporal type stays infinite; to a
     time of day it has none (PostgreSQL: NULL)."""
@@ -207,6 +237,8 @@ def to_text(value, src: str) -> str:
         return money.format(value)
     if src == TTZ:
         return timetz.format(value)
+    if src == NU:
+        return numeric.text_of(value)
     return str(value)
 
 
@@ -241,6 +273,8 @@ def from_text(text: str, dst: str):
         if low in _FALSE:
             return False
         raise errors.invalid_text("boolean", text)
+    if dst == NU:
+        return numeric.encode(numeric.parse(text))
     return types.parse_literal_as(dst, text)
 
 
@@ -264,6 +298,10 @@ def cast_vector(value, src: str, dst: str):
             return pc.cast(value, target)
         if (dst == T and src in (I, U, J, JT, TSV, TSQ)) or (src, dst) == (J, JT):
             return pc.cast(value, target)     # the same text
+        if NU in (src, dst) and not isinstance(value, pa.Scalar):
+            out = _numeric_vector_cast(value, src, dst, target)
+            if out is not None:
+                return out
         if types.is_array(src) and types.is_array(dst) and \
                 (types.element_type(src), types.element_type(dst)) in ((I, F),):
             return pc.cast(value, target, safe=False)
@@ -271,6 +309,27 @@ def cast_vector(value, src: str, dst: str):
         raise translate(exc) from None
     return map_rows(lambda v: cast_row(_interval_in(v, src), src, dst), [value],
                     out_type=target)
+
+
+def _numeric_vector_cast(value, src: str, dst: str, target):
+    """Casts of numeric's vector form (numeric_arrays.py), or None (by rows): integers
+    to numeric (scale 0), numeric to float8, text and integers (rounded half away from
+    zero; 22003 past bigint)."""
+    if src == I and dst == NU:
+        return numeric_arrays.from_integers(value)
+    if src != NU or not numeric_arrays.is_decimal(value.type):
+        return None
+    if dst == F:
+        return pc.cast(value, pa.float64())
+    if dst == T:
+        return pc.cast(pc.cast(value, pa.string()), target)
+    if dst == I:
+        rounded = pc.round(value, ndigits=0, round_mode="half_towards_infinity")
+        try:
+            return pc.cast(rounded, pa.int64())
+        except pa.ArrowInvalid:
+            raise errors.numeric_out_of_range("bigint") from None
+    return None
 
 
 def _interval_in(v, src):

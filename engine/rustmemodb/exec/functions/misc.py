@@ -6,7 +6,7 @@ import uuid
 
 from ...lazy_import import arrow as pa, compute as pc
 
-from ... import statement_limits, types
+from ... import numeric_arrays, statement_limits, types
 from .registry import ScalarFunction
 
 
@@ -16,7 +16,7 @@ def _same_type(ts):
     if not known:
         return types.NULL
     if all(types.is_numeric(t) for t in known):
-        return types.FLOAT if types.FLOAT in known else types.INTEGER
+        return types.wider_number(known)
     return known[0] if all(t == known[0] for t in known) else None
 
 
@@ -28,10 +28,12 @@ def _row_coalesce(*args):
 
 
 def _row_nullif(a, b):
+    a, b = numeric_arrays.as_key_value(a), numeric_arrays.as_key_value(b)
     return None if a is not None and b is not None and a == b else a
 
 
 def _vec_nullif(a, b):
+    a, b = numeric_arrays.one_form((a, b))
     eq = pc.fill_null(pc.equal(a, b), False)
     return pc.if_else(eq, pa.scalar(None, a.type), a)
 
@@ -43,19 +45,20 @@ def _is_nan(v) -> bool:
 
 
 def _row_greatest(*args):
-    vals = [a for a in args if a is not None]
+    vals = [numeric_arrays.as_key_value(a) for a in args if a is not None]
     if any(_is_nan(v) for v in vals):
         return float("nan")
     return max(vals) if vals else None
 
 
 def _row_least(*args):
-    vals = [a for a in args if a is not None]
+    vals = [numeric_arrays.as_key_value(a) for a in args if a is not None]
     numbers = [v for v in vals if not _is_nan(v)]
     return min(numbers) if numbers else (vals[0] if vals else None)
 
 
 def _vec_greatest(*args):
+    args = numeric_arrays.one_form(args)
     out = pc.max_element_wise(*args)
     if not pa.types.is_floating(out.type):
         return out
@@ -94,13 +97,14 @@ def register(reg) -> None:
                            lambda *vs: sum(v is None for v in vs), strict=False))
     reg.add(ScalarFunction("num_nonnulls", variadic, None,
                            lambda *vs: sum(v is not None for v in vs), strict=False))
-    reg.add(ScalarFunction("coalesce", _same_type, lambda *a: pc.coalesce(*a), _row_coalesce,
+    reg.add(ScalarFunction("coalesce", _same_type, lambda *a: pc.coalesce(*numeric_arrays.one_form(a)),
+                           _row_coalesce,
                            strict=False))
     reg.add(ScalarFunction("nullif", lambda ts: _same_type(ts) and ts[0], _vec_nullif, _row_nullif,
                            strict=False))
     reg.add(ScalarFunction("greatest", _same_type, _vec_greatest,
                            _row_greatest, strict=False))
-    reg.add(ScalarFunction("least", _same_type, lambda *a: pc.min_element_wise(*a),
+    reg.add(ScalarFunction("least", _same_type, lambda *a: pc.min_element_wise(*numeric_arrays.one_form(a)),
                            _row_least, strict=False))
     # now() and its kin are instants (timestamptz); localtimestamp and current_date are
     # the session TimeZone's wall clock and calendar day, as in PostgreSQL

@@ -22,7 +22,7 @@ import functools
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
-from ... import errors, infinity, statement_limits, types
+from ... import errors, infinity, numeric, statement_limits, types
 from .registry import ScalarFunction
 
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
@@ -483,9 +483,10 @@ def format_number(value, template: str) -> str:
     number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     if not number.is_finite():
         raise errors.not_supported("to_char of NaN or infinity with a number template")
-    number = number.quantize(Decimal(1).scaleb(-len(frac_kinds)), rounding=ROUND_HALF_UP)
+    number = number.quantize(Decimal(1).scaleb(-len(frac_kinds)), rounding=ROUND_HALF_UP,
+                             context=numeric.CTX)
     negative = number < 0               # -0.004 to two places is 0.00, not -0.00
-    number = abs(number)
+    number = number.copy_abs()     # exact (abs() would round to the process context)
     whole, _, frac = f"{number:f}".partition(".")
     if whole == "0" and point < len(tokens):
         whole = ""                      # 0.5 with 9.99 is " .50"; a 0 slot prints the zero
@@ -561,7 +562,7 @@ def _roman(value, fm: bool, lower: bool) -> str:
     number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     if not number.is_finite():
         return "#" * 15
-    n = int(number.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    n = int(number.quantize(Decimal(1), rounding=ROUND_HALF_UP, context=numeric.CTX))
     if not 1 <= n <= 3999:
         return "#" * 15
     out = []
@@ -649,7 +650,7 @@ def _wall_clock(value: dt.datetime) -> dt.datetime:
 def _to_char_resolve(ts):
     if len(ts) == 2 and ts[1] in (types.TEXT, types.NULL) and ts[0] in (
             types.DATE, types.TIMESTAMP, types.INTEGER, types.FLOAT, types.NULL,
-            types.TIMESTAMPTZ, types.INTERVAL, types.TIME):
+            types.TIMESTAMPTZ, types.INTERVAL, types.TIME, types.NUMERIC):
         return types.TEXT
     return None
 
@@ -670,6 +671,8 @@ def _to_char(value, template):
         return format_datetime(types.instant_to_local(value), template, (name, offset))
     if isinstance(value, (dt.date, dt.datetime)):
         return format_datetime(value, template)
+    if type(value) is bytes:              # a numeric's key: its exact Decimal (numeric.py)
+        value = numeric.decode(value)
     return format_number(value, template)
 
 

@@ -17,7 +17,9 @@ from typing import Any
 from ...lazy_import import arrow as pa, compute as pc, numpy as np
 from ..arrays import contiguous
 
-from ... import errors, types
+from decimal import Decimal
+
+from ... import errors, numeric, numeric_arrays, types
 from ... import statement_limits as limits
 from ...plan.aggregates import PAIR_EXTREMES, PAIR_STATISTICS
 from ...plan.expr import Call, ColRef, column_refs
@@ -25,12 +27,12 @@ from ...plan.logical import LogicalAggregate, LogicalJoin
 from ..expr.vector import as_array, evaluate
 from ..functions.aggregate_pairs import pair_aggregate
 from ..functions.datetime import scale_interval
-from ..semantics import restore_interval_keys, sort_keys_for
+from ..semantics import restore_interval_keys, restored_key, sort_keys_for
 from ..run import operator, run_plan
 from .grouped_numpy import (BLOCK, count_distinct_codes, few_slots, group_ids,
                             grouped_int_bincount)
 from .join import hash_friendly
-from ..semantics import sum_int64
+from ..semantics import hash_key, sum_int64
 from ... import infinity
 
 I, F = types.INTEGER, types.FLOAT
@@ -101,7 +103,7 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
             out = aggregate_keys(coded, keys, inputs, n, ctx)
         return _decode_whole_numbers(node, out, whole[1])
     out = aggregate_keys(node, keys, inputs, n, ctx)
-    if any(pa.types.is_interval(k.type) for k in originals):   # grouped by span
+    if any(restored_key(k.type) for k in originals):   # grouped by span / by value
         nk = len(keys)
         shown = restore_interval_keys(out.columns[:nk], keys, originals)
         out = pa.Table.from_arrays(shown + out.columns[nk:], names=out.column_names)
@@ -305,7 +307,7 @@ def aggregate_keys(node: LogicalAggregate, keys, inputs, n: int, ctx) -> pa.Tabl
         memo: dict = {}     # per input array: NaN test and min_max, shared by the calls
         values = [_scalar_aggregate(a, v, n, ctx, memo)
                   for a, v in zip(node.aggregates, inputs)]
-        arrays = [pa.array([v], types.arrow_type(t)) for v, (_, t) in
+        arrays = [numeric_arrays.array_of([v], types.arrow_type(t)) for v, (_, t) in
                   zip(values, node.columns)]
         return pa.Table.from_arrays(arrays, names=[c for c, _ in node.columns]) if arrays \
             else pa.table({"_": [None]}).select([])
@@ -414,6 +416,10 @@ def has_nan(v) -> bool:
 
 
 def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
+    # count(DISTINCT numeric keys) counts numbers, not scales: by the keys' value part
+    inputs = [hash_key(v) if a.distinct and a.fn == "count" and _numeric_arg(a) and
+              isinstance(v, (pa.Array, pa.ChunkedArray)) and pa.types.is_binary(v.type)
+              else v for a, v in zip(node.aggregates, inputs)]
     dense = grouped_int_bincount(node.aggregates, keys, inputs, node.columns)
     if dense is not None:   # one integer key over a compact range: numpy bincount
         return dense
@@ -446,11 +452,46 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
             specs += [(name, "list"), (f"k{j}", "list")]
             post.append(f"{name}_list")
             continue
+        vec = _keys_as_vector(a, v, with_scales=True)
+        if vec is not None and not numeric_arrays.sum_may_wrap(vec[0], n):
+            # numeric keys of several scales: the exact decimal sum per group at the
+            # largest scale of all, shown at the largest scale of the group's values
+            cols[name], cols[f"s{j}"] = vec
+            specs += [(name, "sum", pc.ScalarAggregateOptions(min_count=1)),
+                      (f"s{j}", "max", pc.ScalarAggregateOptions(min_count=1))]
+            if a.fn == "avg":
+                specs.append((name, "count", pc.CountOptions(mode="only_valid")))
+            post.append(("keys_" + a.fn, f"{name}_sum", f"s{j}_max",
+                         f"{name}_count" if a.fn == "avg" else None))
+            continue
         if v is not None:
             # Arrow cannot collect intervals per group (hash_list): carry them as text
             # "months days nanoseconds" and read them back in _python_groups
             cols[name] = _interval_codes(v) if pa.types.is_interval(v.type) else v
+        if a.type == types.NUMERIC and not a.distinct and a.fn in ("sum", "avg") and \
+                not isinstance(v, (Pair, Ordered, Kept)) and v is not None and \
+                numeric_arrays.is_decimal(v.type) and not numeric_arrays.sum_may_wrap(v, n):
+            # the vector form: Arrow's exact decimal sum per group (and count: avg)
+            specs.append((name, "sum", pc.ScalarAggregateOptions(min_count=1)))
+            if a.fn == "avg":
+                specs.append((name, "count", pc.CountOptions(mode="only_valid")))
+                post.append(("decimal_average", f"{name}_sum", f"{name}_count"))
+            else:
+                post.append(f"{name}_sum")
+            continue
+        if _integer_average(a, v):
+            # avg of integers is numeric (PostgreSQL): the exact sum (decimal128: no int64
+            # wrap) and the count per group, divided as numerics in numeric.average_keys
+            cols[name] = pc.cast(v, pa.decimal128(38, 0))
+            specs += [(name, "sum", pc.ScalarAggregateOptions(min_count=1)),
+                      (name, "count", pc.CountOptions(mode="only_valid"))]
+            post.append(("average", f"{name}_sum", f"{name}_count"))
+            continue
         native = _native_spec(a, name)
+        if native is None and a.fn in ("min", "max") and v is not None and \
+                not isinstance(v, (Pair, Ordered, Kept)) and numeric_arrays.is_decimal(v.type):
+            native = (name, a.fn, pc.ScalarAggregateOptions(skip_nulls=True, min_count=1)), \
+                f"{name}_{a.fn}"
         if native is not None and a.fn in ("min", "max") and has_nan(v):
             native = None        # Arrow skips NaN in min/max; PostgreSQL sorts it last
         if native is not None:
@@ -484,6 +525,20 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
         if isinstance(colname, Pair):
             out.append(_pair_result(a, colname, gid, ngroups, states))
             continue
+        if isinstance(colname, tuple) and colname[0] in ("keys_sum", "keys_avg"):
+            out.append(_keys_group_results(grouped, *colname))
+            continue
+        if isinstance(colname, tuple) and colname[0] == "decimal_average":
+            out.append(numeric_arrays.array_of([
+                None if not c or s is None else numeric.div(s, Decimal(c)) for s, c in zip(
+                    grouped.column(colname[1]).to_pylist(),
+                    grouped.column(colname[2]).to_pylist())], pa.binary()))
+            continue
+        if isinstance(colname, tuple):          # ("average", sums, counts)
+            out.append(pa.array(numeric.average_keys(
+                grouped.column(colname[1]).to_pylist(), grouped.column(colname[2]).to_pylist()),
+                pa.binary()))
+            continue
         col = grouped.column(colname)
         if isinstance(inputs[j], Ordered):
             col = _ordered_groups(a, inputs[j], col)
@@ -511,7 +566,7 @@ def _row_groups(row_lists, n: int):
 
 def _restore(c, t: pa.DataType):
     """A result column in its SQL type's Arrow type (array keys come back from text)."""
-    if c.type == t:
+    if c.type == t or numeric_arrays.keep_form(c, t):
         return c
     if (pa.types.is_list(t) or pa.types.is_large_list(t)) and not \
             (pa.types.is_list(c.type) or pa.types.is_large_list(c.type)):
@@ -550,6 +605,8 @@ def _native_spec(a, name: str):
     opts = pc.ScalarAggregateOptions(skip_nulls=True, min_count=1)
     if a.type == types.INTERVAL and a.fn != "count":
         return None          # no Arrow kernels for intervals: _py_sum / _py_avg / _py_min...
+    if a.type == types.NUMERIC and a.fn in ("sum", "avg"):
+        return None          # exact decimals (numeric.py): _py_sum / _py_avg
     if a.fn == "count":
         return (name, "count", pc.CountOptions(mode="only_valid")), f"{name}_count"
     if a.fn in ("sum", "min", "max"):
@@ -559,6 +616,13 @@ def _native_spec(a, name: str):
     if a.fn == "avg":
         return (name, "mean", opts), f"{name}_mean"
     return None
+
+
+def _integer_average(a, v) -> bool:
+    """avg(integer): numeric, computed from the exact sum and the count."""
+    return a.fn == "avg" and a.type == types.NUMERIC and not a.distinct and \
+        v is not None and not isinstance(v, (Pair, Ordered, Kept)) and \
+        pa.types.is_integer(v.type)
 
 
 def _sum_fits(v, n: int) -> bool:
@@ -608,7 +672,7 @@ def _python_groups(a, lists, ctx) -> pa.Array:
         if i % limits.CHECK_EVERY == 0:
             ctx.check_cancel()
         out.append(fn(vals))
-    return pa.array(out, types.arrow_type(a.type))
+    return numeric_arrays.array_of(out, types.arrow_type(a.type))
 
 
 def _kept_groups(a, lists, keeps, ctx) -> pa.Array:
@@ -626,25 +690,49 @@ def python_aggregate(a):
     """fn(values) for one group, for aggregates without native kernels."""
     if a.fn in PYTHON_AGGREGATES:
         body = PYTHON_AGGREGATES[a.fn]
-        return (lambda vals: body(_dedupe(vals), a)) if a.distinct else (lambda vals: body(vals, a))
+        numbers = _numeric_arg(a)
+        return (lambda vals: body(_dedupe(vals, numbers), a)) if a.distinct else \
+            (lambda vals: body(vals, a))
     base = {"count": lambda v: len([x for x in v if x is not None]),
             "sum": _py_sum, "avg": _py_avg, "min": _py_min, "max": _py_max}.get(a.fn)
     if base is None:
         raise errors.not_supported(f"aggregate {a.fn}")
     if a.distinct:
-        return lambda vals: base(_dedupe(vals))
+        numbers = _numeric_arg(a)
+        return lambda vals: base(_dedupe(vals, numbers))
     return base
 
 
 
-def _dedupe(vals):
+def _dedupe(vals, numbers: bool = False):
+    """The distinct values, each first one kept; ``numbers``: numerics, equal by value
+    (2.5 and 2.50 are one value, the first written kept, as PostgreSQL's sort keeps one)."""
     seen, out = set(), []
     for v in vals:
-        key = _NAN if v != v else v     # every NaN is one value in SQL
+        if numbers and v is not None:
+            key = numeric.key_value(v)
+        else:
+            key = _NAN if v != v else v     # every NaN is one value in SQL
         if v is not None and key not in seen:
             seen.add(key)
             out.append(v)
     return out
+
+
+def _numeric_arg(a) -> bool:
+    return bool(a.args) and getattr(a.args[0], "type", None) == types.NUMERIC
+
+
+def _numbers_once(v):
+    """Numeric keys (several scales) with each number once, its first value kept."""
+    v = contiguous(v) if isinstance(v, pa.ChunkedArray) else v
+    codes = pc.dictionary_encode(hash_key(v)).indices.to_numpy(zero_copy_only=False)
+    valid = np.asarray(v.is_valid(), dtype=bool) if v.null_count else None
+    positions = np.arange(len(v))
+    if valid is not None:
+        codes, positions = codes[valid], positions[valid]
+    _, first = np.unique(codes, return_index=True)
+    return v.take(pa.array(np.sort(positions[first])))
 
 
 _NAN = object()
@@ -671,6 +759,8 @@ def _py_sum(vals):
         return None
     if isinstance(vals[0], pa.MonthDayNano):
         return _interval_total(vals)
+    if type(vals[0]) is bytes or isinstance(vals[0], Decimal):   # numerics: exact, the
+        return numeric.encode(_numeric_total(vals))                 # largest scale kept
     total = sum(vals)
     return types.check_int(total) if isinstance(total, int) else total
 
@@ -679,7 +769,18 @@ def _py_avg(vals):
     vals = [v for v in vals if v is not None]
     if vals and isinstance(vals[0], pa.MonthDayNano):   # PostgreSQL: the sum / the count
         return scale_interval(_interval_total(vals), len(vals), True)
+    if vals and (type(vals[0]) is bytes or isinstance(vals[0], Decimal)):   # numeric_avg
+        return numeric.encode(numeric.div(_numeric_total(vals), Decimal(len(vals))))
+    if vals and type(vals[0]) is int:     # avg(integer) is numeric too (PostgreSQL)
+        return numeric.average_keys([sum(vals)], [len(vals)])[0]
     return sum(vals) / len(vals) if vals else None
+
+
+def _numeric_total(keys) -> Decimal:
+    total = numeric.ZERO
+    for k in keys:
+        total = numeric.add(total, numeric.decode(k))
+    return total
 
 
 def _interval_total(vals) -> types.Interval:
@@ -712,6 +813,9 @@ def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
         v = pc.filter(v.values, v.keep)
     if a.fn in ARROW_AGGREGATES and not a.distinct:
         return ARROW_AGGREGATES[a.fn](v, a)
+    if a.distinct and a.fn in ("count", "sum", "avg", "min", "max") and _numeric_arg(a) \
+            and isinstance(v, (pa.Array, pa.ChunkedArray)) and pa.types.is_binary(v.type):
+        v, a = _numbers_once(v), _without_distinct(a)     # 2.5 and 2.50: one value
     if a.distinct and a.fn in ("count", "sum", "avg", "min", "max") and \
             a.type != types.INTERVAL:
         try:
@@ -720,12 +824,24 @@ def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
             v, a = pc.unique(v), _without_distinct(a)
         except (pa.ArrowNotImplementedError, pa.ArrowTypeError):
             pass
+    if a.type == types.NUMERIC and a.fn in ("min", "max") and \
+            isinstance(v, (pa.Array, pa.ChunkedArray)) and pa.types.is_binary(v.type):
+        found = numeric_arrays.keys_min_max(v, a.fn)     # keys of several scales
+        if found is not NotImplemented:
+            return found
+    v = _keys_as_vector(a, v)
+    if a.type == types.NUMERIC and not a.distinct and a.fn in ("sum", "avg", "min", "max") \
+            and numeric_arrays.is_decimal(v.type):     # the vector form: exact, no rows
+        return _decimal_aggregate(a.fn, v)
+    if _integer_average(a, v):       # the exact sum over the count, as numerics
+        total = pc.sum(pc.cast(v, pa.decimal128(38, 0)), min_count=1).as_py()
+        return numeric.average_keys([total], [pc.count(v, mode="only_valid").as_py()])[0]
     if a.fn in ("min", "max") and not a.distinct and a.type in (I, F):
         found = _memo(memo, "np_min_max", v, numeric_min_max)
         if found is not None:
             return found[0 if a.fn == "min" else 1]
     if a.distinct or a.fn not in ("count", "sum", "avg", "min", "max") or \
-            (a.fn in ("sum", "avg") and a.type == types.INTERVAL) or \
+            (a.fn in ("sum", "avg") and a.type in (types.INTERVAL, types.NUMERIC)) or \
             (a.fn in ("min", "max") and (a.type in (types.INTERVAL,) or
                                          _memo(memo, "nan", v, has_nan))):
         fn = python_aggregate_for(a, ctx)
@@ -742,6 +858,51 @@ def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
             a.type in types.NETWORK_TYPES:
         return infinity.pyscalar((pc.min if a.fn == "min" else pc.max)(v))
     return infinity.pyscalar(_memo(memo, "min_max", v, pc.min_max)[a.fn])   # one pass for both
+
+
+def _keys_as_vector(a, v, with_scales: bool = False):
+    """For sum/avg of numeric keys (an unconstrained column of several display scales):
+    the values as decimal128 at their largest scale, which is the scale PostgreSQL's sum
+    shows, when they all have that form (numeric_arrays.keys_vector); else ``v``.
+    ``with_scales``: (that, each value's display scale) or None (a group's sum shows the
+    largest scale of its own values)."""
+    if a.type == types.NUMERIC and not a.distinct and a.fn in ("sum", "avg") and \
+            isinstance(v, (pa.Array, pa.ChunkedArray)) and pa.types.is_binary(v.type):
+        vec = numeric_arrays.keys_vector(v, with_scales)
+        if vec is not None:
+            return vec
+    return None if with_scales else v
+
+
+def _keys_group_results(grouped, kind: str, sums: str, scales: str, counts: str | None):
+    """Per group: its exact sum (computed at the largest scale of all the values) shown at
+    the largest scale of its own values, as PostgreSQL's numeric sum; avg divides that
+    sum by the count as numeric_avg does. Keys (per value scales)."""
+    out = []
+    counted = grouped.column(counts).to_pylist() if counts else None
+    for i, (s, scale) in enumerate(zip(grouped.column(sums).to_pylist(),
+                                       grouped.column(scales).to_pylist())):
+        if s is None:
+            out.append(None)
+            continue
+        s = s.quantize(Decimal(1).scaleb(-scale), context=numeric.CTX)   # exact: no digit cut
+        if kind == "keys_avg":
+            s = numeric.div(s, Decimal(counted[i]))
+        out.append(s)
+    return numeric_arrays.array_of(out, pa.binary())
+
+
+def _decimal_aggregate(fn: str, v):
+    """sum/avg/min/max of a decimal128 column (numeric_arrays.py) as a Decimal: the sum
+    exact (numpy over the scaled integers), avg that sum over the count as numeric_avg
+    divides (select_div_scale), min/max by Arrow."""
+    if fn in ("min", "max"):
+        found = numeric_arrays.min_max_exact(v, fn)
+        return found if found is not NotImplemented else getattr(pc, fn)(v).as_py()
+    total = numeric_arrays.sum_exact(v)
+    if total is None or fn == "sum":
+        return total
+    return numeric.div(total, Decimal(len(v) - v.null_count))
 
 
 def numeric_min_max(v):
@@ -801,6 +962,7 @@ def python_aggregate_for(a, ctx):
     if user is not None and a.fn not in PYTHON_AGGREGATES and \
             a.fn not in ("count", "sum", "avg", "min", "max"):
         body = user.python
-        return (lambda vals: body(_dedupe(vals))) if a.distinct else \
+        numbers = _numeric_arg(a)
+        return (lambda vals: body(_dedupe(vals, numbers))) if a.distinct else \
             (lambda vals: body([x for x in vals]))
     return python_aggregate(a)

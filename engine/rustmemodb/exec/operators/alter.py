@@ -23,7 +23,7 @@ import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
 from ..arrays import contiguous
 
-from ... import errors, notices
+from ... import errors, notices, numeric_arrays
 from ..typmods import fit_array
 from ...plan.ddl import (AddCheck, AddColumn, AddForeignKey, AddUnique, ChangeType, DropColumn,
                          DropUnique, LogicalAlterTable, RenameColumn, RenameTable,
@@ -32,6 +32,7 @@ from ...storage.index import UniqueIndex
 from ...storage.index_define import build_indexes
 from ...storage.root import owner_of_index, relation_exists
 from ...storage.schema import IndexDef, TableSchema
+from ...storage.chunk import conform
 from ...storage.table import Chunk
 from ...storage.table import replace as evolve
 from .. import constraints
@@ -90,7 +91,8 @@ def _frozen(version):
 def map_chunks(version, fn, schema: TableSchema):
     """A version under ``schema`` whose chunk batches are ``fn(batch)``; rowids/deletions kept."""
     base = _frozen(version)
-    chunks = tuple(Chunk(fn(c.batch), c.rowids) for c in base.chunks)
+    old = base.arrow_schema          # (numerics a chunk holds as decimal128: as keys)
+    chunks = tuple(Chunk(fn(conform(c.batch, old)), c.rowids) for c in base.chunks)
     return evolve(base, schema=schema, chunks=chunks)
 
 
@@ -128,8 +130,8 @@ def _default_values(ctx, step: AddColumn, version) -> pa.Array:
     if step.default is None:
         return pa.nulls(total, column.arrow_type)
     if column.generated is not None:      # over each stored row's other columns
-        rows = pa.Table.from_batches([c.batch for c in base.chunks],
-                                     schema=base.schema.arrow_schema)
+        rows = pa.Table.from_batches([conform(c.batch, base.arrow_schema)
+                                      for c in base.chunks], schema=base.arrow_schema)
         arr = as_array(evaluate(step.default, rows, ctx), total)
     else:
         one = pa.table({"_": pa.nulls(total, pa.bool_())}).select([])
@@ -153,7 +155,7 @@ def _drop_column(txn, ctx, version, step: DropColumn):
     # computed from values that did not change, stay)
     indexes = {k: ix.with_keyer(defs[k].columns, step.schema.keyer(defs[k])) if ix.keyed
                else UniqueIndex(ix.name, tuple(remap[c] for c in ix.columns), ix.base,
-                                ix.delta, ix.gone)
+                                ix.delta, ix.gone, ix.decimal_parts)
                for k, ix in new.indexes.items() if k in live}
     ordered = {k: ix.with_columns(tuple(remap[c] for c in ix.columns))
                for k, ix in new.ordered.items() if k in live}
@@ -237,7 +239,7 @@ def _change_type(txn, ctx, version, step: ChangeType):
     def convert(batch):
         arr = as_array(evaluate(step.expr, pa.Table.from_batches([batch]), ctx), batch.num_rows)
         arr = contiguous(arr)
-        arr = arr if arr.type == field.type else arr.cast(field.type)
+        arr = arr if arr.type == field.type else numeric_arrays.cast_to(arr, field.type)
         return batch.set_column(pos, field, fit_array(column.typmod, arr))
     # deleted rows are dropped first: only the live ones are converted and checked (a
     # row deleted for holding 'abc' must not fail ``TYPE bigint USING v::bigint``)

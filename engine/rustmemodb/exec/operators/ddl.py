@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ... import errors, notices
+from ... import errors, notices, numeric_arrays
 from ...plan.ddl import (LogicalCreateFunction, LogicalCreateIndex, LogicalCreateSequence,
                          LogicalCreateTable, LogicalCreateTableAs, LogicalCreateView,
                          LogicalDropFunction, LogicalDropIndex, LogicalDropSequence,
@@ -78,7 +78,8 @@ def create_table_as(node: LogicalCreateTableAs, ctx) -> None:
         raise errors.sql_error("42P07", f'relation "{node.name}" already exists')
     data = run_plan(node.child, ctx)
     txn.replace_table(node.name, TableVersion.empty(schema))
-    data = data.rename_columns(schema.names).cast(schema.arrow_schema)
+    data = numeric_arrays.cast_table(data.rename_columns(schema.names), schema.arrow_schema,
+                                     store=True)
     txn.insert_arrow(node.name, data)
     ctx.rowcount = data.num_rows or -1
     return None
@@ -326,7 +327,8 @@ def refresh_matview(node: LogicalRefreshMatview, ctx) -> None:
     schema = version.schema
     data = run_plan(node.child, ctx)
     txn.replace_table(node.name, TableVersion.empty(schema))     # as TRUNCATE
-    txn.insert_arrow(node.name, data.rename_columns(schema.names).cast(schema.arrow_schema))
+    txn.insert_arrow(node.name, numeric_arrays.cast_table(data.rename_columns(schema.names),
+                                                          schema.arrow_schema, store=True))
     return None
 
 

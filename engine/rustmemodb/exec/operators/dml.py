@@ -21,7 +21,7 @@ import dataclasses
 import numpy as np
 import pyarrow as pa
 
-from ... import errors
+from ... import errors, numeric_arrays
 from ...types import py_values
 from ...plan.logical import (LogicalDelete, LogicalInsert, LogicalScan, LogicalUpdate,
                              LogicalViewCheck,
@@ -113,8 +113,11 @@ def _full_table(node: LogicalInsert, data: pa.Table, schema, ctx) -> pa.Table:
     for i, e in node.defaults.items():
         arrays[i] = as_array(evaluate(e, data, ctx), n)
     fields = schema.arrow_schema
-    arrays = [a if a.type == f.type else a.cast(f.type) for a, f in zip(arrays, fields)]
-    return pa.Table.from_arrays(arrays, schema=fields)
+    # (an unconstrained numeric stays decimal128: TableVersion._numeric_form)
+    arrays = [a if a.type == f.type else numeric_arrays.store_cast(a, f.type)
+              for a, f in zip(arrays, fields)]
+    return pa.Table.from_arrays(arrays, schema=pa.schema(
+        [f.with_type(a.type) for f, a in zip(fields, arrays)], fields.metadata))
 
 
 _EMPTY = pa.table({})
@@ -141,11 +144,12 @@ def update(node: LogicalUpdate, ctx) -> pa.Table:
     for i, f in enumerate(schema.arrow_schema):
         if i in node.assignments:
             v = as_array(evaluate(node.assignments[i], source, ctx), n)
-            arrays.append(v if v.type == f.type else v.cast(f.type))
-        else:
-            arrays.append(source.column(i))
-    new = generated.fill_table(schema, pa.Table.from_arrays(arrays, schema=schema.arrow_schema),
-                               ctx)
+            arrays.append(v if v.type == f.type else numeric_arrays.store_cast(v, f.type))
+        else:       # (an unconstrained numeric may be decimal128: store_cast)
+            v = source.column(i)
+            arrays.append(v if v.type == f.type else numeric_arrays.store_cast(v, f.type))
+    new = generated.fill_table(schema, pa.Table.from_arrays(arrays, schema=pa.schema(
+        [f.with_type(a.type) for f, a in zip(schema.arrow_schema, arrays)])), ctx)
     changed = frozenset(node.assignments) | frozenset(
         i for i, c in enumerate(schema.columns) if c.generated is not None)
     new = _write_versions(txn, node.table, schema, rowids, new, source, ctx, changed)

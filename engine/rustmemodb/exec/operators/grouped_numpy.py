@@ -10,7 +10,9 @@ from __future__ import annotations
 from ...lazy_import import arrow as pa, compute as pc, numpy as np
 from ..arrays import contiguous
 
-from ... import types
+from decimal import Decimal
+
+from ... import numeric, numeric_arrays, types
 
 
 # ---- count(DISTINCT x) by integer codes ------------------------------------------------------
@@ -160,7 +162,8 @@ def grouped_int_bincount(aggregates, keys, inputs, columns, bounds=None, rows=No
         col = _finished(a, *part)
         out.append(col[groups] if isinstance(col, np.ndarray) else col.take(pa.array(groups)))
     arrays = [c if isinstance(c, (pa.Array, pa.ChunkedArray)) else pa.array(c) for c in out]
-    arrays = [c.cast(types.arrow_type(t)) if c.type != types.arrow_type(t) else c
+    arrays = [c.cast(types.arrow_type(t)) if c.type != types.arrow_type(t) and
+              not numeric_arrays.keep_form(c, types.arrow_type(t)) else c
               for c, (_, t) in zip(arrays, columns)]
     return pa.Table.from_arrays(arrays, names=[c for c, _ in columns])
 
@@ -207,6 +210,11 @@ def _bincount_parts(a, v, slot, span, n, rows):
                                 minlength=span)
             start = stop
         return rows, sums, v.type
+    if isinstance(v, pa.ChunkedArray) and not v.null_count and a.fn in ("sum", "avg") and \
+            numeric_arrays.is_decimal(v.type):
+        # numerics chunk by chunk, as floats above: no copy of the column
+        sums = _decimal_sums(v, None, slot, span)
+        return None if sums is None else (rows, sums, v.type)
     v = contiguous(v)
     t = v.type
     valid = v.is_valid().to_numpy(zero_copy_only=False) if v.null_count else None
@@ -214,6 +222,9 @@ def _bincount_parts(a, v, slot, span, n, rows):
     counts = rows if valid is None else _counted(s, span)
     if a.fn == "count":
         return counts, None, t
+    if numeric_arrays.is_decimal(t):
+        sums = _decimal_sums(v, valid, s, span)
+        return None if sums is None else (counts, sums, t)
     if not (pa.types.is_integer(t) or pa.types.is_floating(t)):
         return None
     vals = (v.drop_null() if valid is not None else v).to_numpy(zero_copy_only=False)
@@ -222,11 +233,59 @@ def _bincount_parts(a, v, slot, span, n, rows):
     return counts, _counted(s, span, vals.astype(np.float64, copy=False)), t
 
 
+_SPLIT = 1 << 26
+
+
+def _decimal_sums(v, valid, slot, span):
+    """Exact int64 sums per slot of a decimal128 column's scaled integers (precision at
+    most 18): each value split into 26-bit halves, each half summed by a float bincount
+    that cannot round (every partial sum stays below 2**53); None when one could."""
+    chunks = v.chunks if isinstance(v, pa.ChunkedArray) else [v]
+    parts = [numeric_arrays.unscaled64(c) for c in chunks]
+    if any(p is None for p in parts):
+        return None
+    if valid is not None:
+        parts = [parts[0][valid]]
+    n = sum(len(p) for p in parts)
+    if not n:
+        return np.zeros(span, np.int64)
+    bound = max(max(abs(int(p.min())), abs(int(p.max()))) for p in parts if len(p))
+    if bound * n >= 1 << 62 or (bound // _SPLIT + 1) * n >= 1 << 53 or _SPLIT * n >= 1 << 53:
+        return None
+    high_sums = np.zeros(span)
+    low_sums = np.zeros(span)
+    start = 0
+    if bound * n < 1 << 53:             # no float sum of these can round: one pass
+        for ints in parts:
+            stop = start + len(ints)
+            low_sums += np.bincount(slot[start:stop], weights=ints, minlength=span)
+            start = stop
+        return np.rint(low_sums).astype(np.int64)
+    for ints in parts:
+        stop = start + len(ints)
+        high = np.right_shift(ints, 26)
+        low = ints - (high << 26)                    # 0 <= low < 2**26
+        high_sums += np.bincount(slot[start:stop], weights=high, minlength=span)
+        low_sums += np.bincount(slot[start:stop], weights=low, minlength=span)
+        start = stop
+    return (np.rint(high_sums).astype(np.int64) << 26) + np.rint(low_sums).astype(np.int64)
+
+
 def _finished(a, counts, sums, t):
     """One aggregate's per-group column from its counts and sums (_bincount_parts)."""
     if a.star or a.fn == "count":
         return counts
     empty = counts == 0
+    if numeric_arrays.is_decimal(t):          # exact scaled sums (_decimal_sums)
+        if a.fn == "avg":
+            return pa.array([None if not c else numeric.encode(numeric.div(
+                Decimal(int(x)).scaleb(-t.scale, context=numeric.CTX), Decimal(int(c))))
+                for x, c in zip(sums.tolist(), counts.tolist())], pa.binary())
+        validity = pa.array(~empty).buffers()[1] if empty.any() else None
+        return numeric_arrays.from_unscaled64(sums, numeric_arrays.MAX_PRECISION, t.scale,
+                                              validity)
+    if a.fn == "avg" and a.type == types.NUMERIC:     # avg of integers: exact (numeric.py)
+        return pa.array(numeric.average_keys(sums.tolist(), counts.tolist()), pa.binary())
     if a.fn == "avg":
         with np.errstate(divide="ignore", invalid="ignore"):
             return pa.array(sums / np.maximum(counts, 1), pa.float64(), mask=empty)

@@ -31,7 +31,7 @@ from ... import infinity
 from ...lazy_import import arrow as pa, compute as pc, numpy as np
 from ..arrays import contiguous
 
-from ... import errors
+from ... import errors, numeric_arrays
 from ... import statement_limits as limits
 from ...plan.logical import LogicalJoin
 from ..expr.vector import as_array, evaluate
@@ -175,6 +175,9 @@ def hash_friendly(values):
 
 
 def _common_key_type(a, b):
+    both = numeric_arrays.common_keys(a, b)     # numerics: one form, compared by value
+    if both is not None:
+        a, b = both
     a, b = hash_friendly(a), hash_friendly(b)
     if a.type == b.type:
         return a, b

@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
 
-from ... import errors
+from ... import errors, numeric_arrays
 from ...plan.logical import LogicalMerge
 from .. import constraints, generated
 from ..expr.vector import as_array, evaluate
@@ -80,7 +80,7 @@ def _update(txn, table: str, schema, updated: list, ns: int, width: int, ctx) ->
         for i, f in enumerate(schema.arrow_schema):
             if i in action.assignments:
                 v = as_array(evaluate(action.assignments[i], rows, ctx), rows.num_rows)
-                arrays.append(v if v.type == f.type else v.cast(f.type))
+                arrays.append(v if v.type == f.type else numeric_arrays.cast_to(v, f.type))
             else:
                 arrays.append(old.column(i))
         olds.append(old)
@@ -102,7 +102,8 @@ def _insert(txn, table: str, schema, action, rows: pa.Table, ctx) -> int:
     for i, e in action.defaults.items():
         arrays[i] = as_array(evaluate(e, rows, ctx), n)
     fields = schema.arrow_schema
-    arrays = [a if a.type == f.type else a.cast(f.type) for a, f in zip(arrays, fields)]
+    arrays = [a if a.type == f.type else numeric_arrays.cast_to(a, f.type)
+              for a, f in zip(arrays, fields)]
     full = generated.fill_table(schema, pa.Table.from_arrays(arrays, schema=fields), ctx)
     full = constraints.check_table(txn, schema, full, ctx)
     txn.insert_arrow(table, full)

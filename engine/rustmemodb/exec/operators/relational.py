@@ -12,7 +12,7 @@ import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc, numpy as np
 from ..arrays import contiguous
 
-from ... import errors, types
+from ... import errors, numeric_arrays, types
 from ...plan.logical import (LogicalDistinct, LogicalFilter, LogicalLimit, LogicalProject,
                              LogicalSort, LogicalSort as _Sort, LogicalCTERef, LogicalRecursiveCTE)
 from ... import statement_limits as limits
@@ -48,7 +48,8 @@ def project_table(table: pa.Table, exprs, columns, ctx) -> pa.Table:
     for e, (name, t) in zip(exprs, columns):
         v = as_array(evaluate(e, table, ctx), n)
         want = types.arrow_type(t)
-        if v.type != want and t not in (types.NULL, types.UNKNOWN):
+        if v.type != want and t not in (types.NULL, types.UNKNOWN) and \
+                not numeric_arrays.keep_form(v, want):
             v = v.cast(want)
         arrays.append(v)
     names = [c for c, _ in columns]

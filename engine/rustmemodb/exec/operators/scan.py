@@ -11,7 +11,7 @@ from ... import infinity
 
 import pyarrow as pa
 
-from ... import types
+from ... import numeric_arrays, types
 from ...plan.logical import LogicalArrowScan, LogicalScan, LogicalValues
 from ..expr.row import try_compile_row
 from ..expr.vector import evaluate
@@ -25,16 +25,14 @@ def scan(node: LogicalScan, ctx) -> pa.Table:
     if node.index_lookup is not None:
         from .index_scan import index_scan
         return index_scan(node, version, ctx)    # prune_columns leaves index scans whole
-    schema = version.arrow_schema
     if node.filter is None and proj is not None and not node.with_rowid:
         # only the columns read, selected before deletion masks filter (no copies of
         # the others); the chunks' own columns otherwise
-        table = pa.Table.from_batches(version.batches(columns=list(proj)),
-                                      schema=_selected(schema, proj))
+        batches, schema = version.vector_batches(columns=list(proj))
+        table = pa.Table.from_batches(batches, schema=schema)
         return table.rename_columns([n for n, _ in node.columns])
-    if node.with_rowid:
-        schema = schema.append(pa.field("_rowid", pa.int64()))
-    batches = version.batches(with_rowid=node.with_rowid)
+    # numerics in the vector form where the chunks hold it (numeric_arrays.stored_decimal)
+    batches, schema = version.vector_batches(with_rowid=node.with_rowid)
     if node.filter is not None:
         kept = []
         for batch in batches:
@@ -57,10 +55,6 @@ def scan(node: LogicalScan, ctx) -> pa.Table:
     return table.rename_columns([n for n, _ in node.columns])
 
 
-def _selected(schema: pa.Schema, columns) -> pa.Schema:
-    return pa.schema([schema.field(i) for i in columns])
-
-
 @operator(LogicalArrowScan)
 def arrow_scan(node: LogicalArrowScan, ctx) -> pa.Table:
     data = node.data
@@ -72,13 +66,13 @@ def arrow_scan(node: LogicalArrowScan, ctx) -> pa.Table:
     for col, field in zip(data.columns, wanted):
         if pa.types.is_dictionary(col.type):
             col = col.cast(col.type.value_type)
-        if col.type != field.type:
+        if col.type != field.type and not numeric_arrays.keep_form(col, field.type):
             # Timestamps keep microseconds (pandas' nanoseconds are truncated, as DuckDB
             # does); everything else must convert exactly (uint64 range is checked when
             # the object is registered, api/arrow_io.py).
             col = col.cast(field.type, safe=not pa.types.is_timestamp(field.type))
         arrays.append(col)
-    return pa.Table.from_arrays(arrays, schema=wanted)
+    return pa.Table.from_arrays(arrays, names=wanted.names)
 
 
 @operator(LogicalValues)
@@ -86,7 +80,8 @@ def values(node: LogicalValues, ctx) -> pa.Table:
     if not node.columns:
         return rows_only(len(node.rows))
     rows = evaluate_value_rows(node, ctx)
-    arrays = [pa.array([r[i] for r in rows], types.arrow_type(t if t != types.NULL else types.TEXT))
+    arrays = [numeric_arrays.array_of([r[i] for r in rows],
+                                      types.arrow_type(t if t != types.NULL else types.TEXT))
               for i, (_, t) in enumerate(node.columns)]
     return pa.Table.from_arrays(arrays, names=[c for c, _ in node.columns])
 

@@ -15,12 +15,14 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from ... import types
+from ... import numeric_arrays, types
 from ...plan.logical import LogicalSetOp
 from ..run import operator, run_plan
 from .relational import distinct_table
 from .join import hash_friendly
 from .aggregate import _restore
+from ..arrays import contiguous
+from ..semantics import restore_interval_keys
 
 
 @operator(LogicalSetOp)
@@ -38,6 +40,7 @@ def combine(kind: str, all_: bool, left: pa.Table, right: pa.Table) -> pa.Table:
     keys = [f"c{i}" for i in range(len(names))]
     tagged = pa.concat_tables([
         _tag(left, keys, 1, 0), _tag(right, keys, 0, 1)])
+    originals = [contiguous(tagged.column(k)) for k in keys]
     tagged = pa.Table.from_arrays([hash_friendly(c) for c in tagged.columns],
                                   names=tagged.column_names)
     counts = tagged.group_by(keys, use_threads=False).aggregate(
@@ -51,6 +54,12 @@ def combine(kind: str, all_: bool, left: pa.Table, right: pa.Table) -> pa.Table:
     idx = np.repeat(np.arange(len(copies), dtype=np.int64), copies)
     out = counts.select(keys).take(pa.array(idx))
     cols = [_restore(c, f.type) for c, f in zip(out.columns, left.schema)]
+    if any(pa.types.is_binary(o.type) for o in originals):
+        # numerics are matched by value (the key without its scale): each shows a value
+        # it had, not the bare key (intervals keep showing their span, as before)
+        shown = restore_interval_keys(out.columns, [tagged.column(k) for k in keys], originals)
+        cols = [s if pa.types.is_binary(o.type) else c
+                for c, s, o in zip(cols, shown, originals)]
     return pa.Table.from_arrays(cols, names=names)
 
 
@@ -63,5 +72,6 @@ def _tag(t: pa.Table, keys, l: int, r: int) -> pa.Table:
 
 def _conform(t: pa.Table, columns) -> pa.Table:
     want = [types.arrow_type(ty if ty != types.NULL else types.TEXT) for _, ty in columns]
-    arrays = [c if c.type == w else c.cast(w) for c, w in zip(t.columns, want)]
+    arrays = [c if c.type == w else numeric_arrays.cast_to(c, w)
+              for c, w in zip(t.columns, want)]
     return pa.Table.from_arrays(arrays, names=[n for n, _ in columns])

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import math
 
 import numpy as np
@@ -32,7 +33,7 @@ import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
 from ..arrays import contiguous
 
-from ... import errors, types
+from ... import errors, numeric, numeric_arrays, types
 from ...plan.aggregates import FRAME_STATISTICS, PAIR_EXTREMES
 from ...plan.logical import LogicalDistinctOn, LogicalWindow
 from ..expr.vector import as_array, evaluate
@@ -136,7 +137,7 @@ class _Layout:
         if isinstance(values, np.ndarray):
             values = pa.array(values, type=arrow_type)
         values = contiguous(values)
-        if values.type != arrow_type:
+        if values.type != arrow_type and not numeric_arrays.keep_form(values, arrow_type):
             values = values.cast(arrow_type)
         if self.identity:
             return values
@@ -513,7 +514,15 @@ def _interval_sum_avg(call, values, valid, counts, lo, hi):
 
 
 def _sum_avg(call, values, valid, counts, lo, hi):
+    if pa.types.is_binary(values.type) or numeric_arrays.is_decimal(values.type):
+        return _numeric_sum_avg(call, values, valid, counts, lo, hi)
     is_int = pa.types.is_integer(values.type)
+    if call.fn == "avg" and call.type == types.NUMERIC:     # avg(integer): exact, numeric
+        raw = np.where(valid, values.fill_null(0).to_numpy(zero_copy_only=False), 0)
+        isum = [0, *itertools.accumulate(int(x) for x in raw)]      # Python ints: exact
+        return pa.array(numeric.average_keys(
+            [isum[h + 1] - isum[lo_] for lo_, h in zip(lo.tolist(), hi.tolist())],
+            np.where(counts == 0, 0, counts).tolist()), pa.binary())
     raw = values.fill_null(0).to_numpy(zero_copy_only=False)
     raw = np.where(valid, raw, 0)
     fsum = np.concatenate([[0.0], np.cumsum(raw.astype(np.float64))])
@@ -529,6 +538,32 @@ def _sum_avg(call, values, valid, counts, lo, hi):
             raise errors.numeric_out_of_range()
         return pa.array(s, pa.int64(), mask=nothing)
     return pa.array(fs, pa.float64(), mask=nothing)
+
+
+def _numeric_sum_avg(call, values, valid, counts, lo, hi):
+    """sum/avg of numerics over frames: exact prefix sums (numeric.CTX), each frame's sum
+    shown with the largest scale among its values, as PostgreSQL's running sum has it."""
+    keys = values.to_pylist()
+    decimals = [numeric.decode(k) if k is not None else numeric.ZERO for k in keys]
+    prefix = [numeric.ZERO]
+    for d in decimals:
+        prefix.append(numeric.add(prefix[-1], d))
+    scales = np.array([numeric.scale_of(d) if k is not None else -1
+                       for d, k in zip(decimals, keys)], np.int64)
+    frame_scale = np.full(len(lo), -1, np.int64)
+    for s in np.unique(scales[scales >= 0]):      # few distinct scales: one pass each
+        has = np.concatenate([[0], np.cumsum(scales >= s)])
+        frame_scale = np.where(has[hi + 1] - has[lo] > 0, s, frame_scale)
+    out = []
+    for lo_, hi_, n, s in zip(lo.tolist(), hi.tolist(), counts.tolist(), frame_scale.tolist()):
+        if not n:
+            out.append(None)
+            continue
+        total = numeric.sub(prefix[hi_ + 1], prefix[lo_])
+        total = numeric.round_to(total, s) if total.is_finite() else total
+        out.append(numeric.encode(total if call.fn == "sum" else
+                                  numeric.div(total, numeric.Decimal(n))))
+    return pa.array(out, pa.binary())
 
 
 def _min_max(call, L, values, valid, lo, hi, counts):

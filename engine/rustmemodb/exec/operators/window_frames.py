@@ -17,7 +17,9 @@ import numpy as np
 import pyarrow as pa
 from rustmemodb.lazy_import import compute as pc
 
-from ... import errors, types
+import itertools
+
+from ... import errors, numeric, types
 from ..expr.vector import as_array, evaluate
 from ...plan.aggregates import FRAME_STATISTICS
 from ..functions.aggregate_pairs import finish, pieced_states
@@ -70,6 +72,14 @@ def compute_excluded(call, L, table, ctx, lo, hi):
                  for s, e in runs)
     if fn == "count":
         return counts
+    if fn in ("sum", "avg") and (pa.types.is_binary(values.type) or
+                                 pa.types.is_decimal(values.type)):
+        raise errors.not_supported(f"{fn} of numeric over a frame with EXCLUDE")
+    if fn == "avg" and call.type == types.NUMERIC:     # avg(integer): exact, numeric
+        raw = np.where(valid, values.fill_null(0).to_numpy(zero_copy_only=False), 0)
+        isum = np.array([0, *itertools.accumulate(int(x) for x in raw)], dtype=object)
+        s = sum(_run_sum(isum, a, b) for a, b in runs)
+        return pa.array(numeric.average_keys(list(s), list(counts)), pa.binary())
     if fn in ("sum", "avg"):
         raw = np.where(valid, values.fill_null(0).to_numpy(zero_copy_only=False), 0)
         fsum = np.concatenate([[0.0], np.cumsum(raw.astype(np.float64))])

@@ -246,6 +246,8 @@ def bind_quantile(stmt, binder, name: str, arg_nodes: list, node):
 
 def _fraction(inner, q_node) -> float:
     q = inner.bind(q_node)
+    if isinstance(q, Const) and q.type == types.NUMERIC and q.value is not None:
+        q = Const(types.numeric.to_float(types.numeric.decode(q.value)), types.FLOAT)
     if not isinstance(q, Const) or q.type not in (types.INTEGER, types.FLOAT):
         raise errors.not_supported("a quantile that is not a numeric constant",
                                    hint="Write the fraction as a number, e.g. 0.9 "

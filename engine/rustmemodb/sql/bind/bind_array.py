@@ -179,10 +179,11 @@ def bind_array_quantified(stmt, binder, node: exp.Binary, quant: str, inner) -> 
     element = types.element_type(arr.type)
     if arg.type != element:
         if types.is_numeric(arg.type) and types.is_numeric(element):
-            if arg.type == types.INTEGER:
-                arg = _to(arg, types.FLOAT)
-            else:
-                arr = Cast(arr, types.array_of(types.FLOAT))
+            wide = types.wider_number((arg.type, element))
+            if arg.type != wide:
+                arg = _to(arg, wide)
+            if element != wide:
+                arr = Cast(arr, types.array_of(wide))
         else:
             arg = adapt(arg, element)
             if arg.type not in (element, types.NULL, types.UNKNOWN):

@@ -355,8 +355,13 @@ class ExprBinder:
             return Const(text, types.TEXT, slot)
         try:
             if any(c in text for c in ".eE") and not text.lower().startswith("0x"):
-                return Const(types.float_numeral(text), types.FLOAT, slot)
-            return Const(types.check_int(int(text)), types.INTEGER, slot)
+                # 0.1 and 1e5 are numeric, as in PostgreSQL (exact: numeric.py)
+                return Const(types.numeric.encode(types.numeric.parse(text)), types.NUMERIC,
+                             slot)
+            value = int(text)
+            if not types.INT64_MIN <= value <= types.INT64_MAX and text.isdigit():
+                return Const(types.numeric.of_python(value), types.NUMERIC, slot)
+            return Const(types.check_int(value), types.INTEGER, slot)
         except ValueError:
             raise errors.syntax_error(f"invalid number {text!r}", position=position_of(node))
 
@@ -495,8 +500,11 @@ class ExprBinder:
         arg = self.bind(node.this)
         values = [self.bind(v) for v in node.expressions]
         target = common_type([arg] + values, "IN")
-        arg = adapt(arg, target)
-        values = [adapt(v, target) for v in values]
+        # numbers meeting a numeric are numerics (an integer column IN (2.5)): cast, as
+        # the kernels compare one type; integer with float8 is widened by the kernels
+        fit = _retype if target == types.NUMERIC else adapt
+        arg = fit(arg, target)
+        values = [fit(v, target) for v in values]
         for v in values:  # type-check each comparison like `arg = v`
             self.call("eq", [arg, v], node)
         out = InList(arg, tuple(values), negated=bool(node.args.get("negate")))
@@ -592,10 +600,10 @@ class ExprBinder:
             fn, ret = self.stmt.functions.resolve("time_round", [out.type, types.INTEGER])
             return fold(Call("time_round", (out, Const(precision, types.INTEGER)), ret, fn))
         typmod = numeric_typmod(node.to, node)
-        if typmod is not None and out.type == types.FLOAT:
+        if typmod is not None and out.type == types.NUMERIC:
             precision, scale = typmod
             fn, ret = self.stmt.functions.resolve(
-                "numeric_fit", [types.FLOAT, types.INTEGER, types.INTEGER])
+                "numeric_fit", [types.NUMERIC, types.INTEGER, types.INTEGER])
             return fold(Call("numeric_fit", (out, Const(precision, types.INTEGER),
                                              Const(scale, types.INTEGER)), ret, fn))
         return out
@@ -899,6 +907,25 @@ class ExprBinder:
         return self.stmt.make_aggregate(name, [bound], distinct, node)
 
     # ---- calls -------------------------------------------------------------------------
+    def _numeric_as_float(self, name: str, args: list):
+        """A function with no numeric overload called with numerics: the float8 one,
+        through the implicit numeric -> float8 cast PostgreSQL has (numeric_ops keeps
+        its own overloads for what must stay exact: arithmetic, round, sum...); one of
+        numerics only called with integers (``scale(2)``): through integer -> numeric."""
+        if any(a.type == types.NUMERIC for a in args):
+            cast = [_retype(a, types.FLOAT) if a.type == types.NUMERIC else a for a in args]
+        elif any(a.type == types.INTEGER for a in args):
+            # scale(2), a function of numeric only: the integer read as numeric
+            cast = [_retype(a, types.NUMERIC) if a.type == types.INTEGER else a
+                    for a in args]
+        else:
+            return None
+        try:
+            fn, ret = self.stmt.functions.resolve(name, [a.type for a in cast])
+        except errors.Error:
+            return None
+        return fn, ret, cast
+
     def call(self, name: str, args: list, node=None) -> Expr:
         operator = name in _OPERATOR_TEXT or name in _PAIRED
         if len(args) == 2 and (name in enum_order.ORDERING or name in enum_order.EQUALITY) \
@@ -937,6 +964,13 @@ class ExprBinder:
                 # casts): compared, merged and tested for containment as one
                 wide = types.INET if pair == _INET_CIDR else types.VARBIT
                 args = [a if a.type == wide else Cast(a, wide) for a in args]
+            if types.NUMERIC in pair and name in _NUMBER_MIXING and \
+                    all(types.is_numeric(t) for t in pair):
+                # integer meets numeric as numeric, numeric meets float8 as float8
+                # (PostgreSQL's implicit casts), so each operator has one type to read
+                wide = types.wider_number(pair)
+                if not (wide == types.NUMERIC and name in _INTEGER_TAKING):
+                    args = [_retype(a, wide) for a in args]
         if name in ("and", "or", "not"):
             args = [adapt(a, types.BOOLEAN) for a in args]
         elif name == "concat_op" and len(args) == 2 and types.JSON in (args[0].type, args[1].type):
@@ -951,7 +985,9 @@ class ExprBinder:
         except errors.Error as exc:
             guessed = (self._as_written(name, written, args) or
                        self.resolve_unknown_params(name, args) or
-                       self._json_literals(name, args)) if exc.sqlstate == "42883" else None
+                       self._json_literals(name, args) or
+                       self._numeric_as_float(name, args)) if exc.sqlstate == "42883" \
+                else None
             if guessed is None:
                 if name in _OPERATOR_TEXT and exc.sqlstate == "42883" and 1 <= len(args) <= 2:
                     raise self._operator_error(name, args, node) from None
@@ -1100,6 +1136,13 @@ class ExprBinder:
 
 # Operators and internal calls whose two operands take each other's type.
 _PAIRED = frozenset({"coalesce", "nullif", "greatest", "least"})
+# operators whose integer/numeric/float8 operands meet in one type (bind_expr.call)
+# numeric + - * integer: numeric_ops takes the integer as it is (its kernels multiply
+# the int64 column by the scaled constant: no numeric copy of the column first)
+_INTEGER_TAKING = frozenset({"add", "sub", "mul"})
+_NUMBER_MIXING = frozenset({"add", "sub", "mul", "div", "mod", "eq", "ne", "lt", "le", "gt",
+                            "ge", "is_distinct", "is_not_distinct", "div_trunc", "coalesce",
+                            "nullif", "greatest", "least"})
 # The types an untyped parameter may take in a function call, string first (PostgreSQL
 # prefers the string category for unknown arguments, then a category's preferred type).
 _UNKNOWN_CANDIDATES = (types.TEXT, types.FLOAT, types.INTEGER, types.BOOLEAN,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ... import errors, types
+from ... import errors, numeric_arrays, types
 from ...deep import deep
 from ...plan.expr import ColRef, Const
 from ...storage.sequence_defs import definition
@@ -218,7 +218,8 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
         return _aliased(plan, alias, item, parent)
     data = stmt.external(name)
     if data is not None:
-        cols = [(f.name, types.sql_type_of_arrow(f.type)) for f in data.schema]
+        cols = [(f.name, types.NUMERIC if numeric_arrays.tagged_numeric(f) else
+                 types.sql_type_of_arrow(f.type)) for f in data.schema]
         plan = _sampled(stmt, item, LogicalArrowScan(cols, name, data))
         scope = Scope(parent=parent)
         for n, t in cols:

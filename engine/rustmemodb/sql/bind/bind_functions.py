@@ -63,7 +63,21 @@ def bind_extract(stmt, binder, args, node):
     text = f.name if isinstance(f, (exp.Var, exp.Column, exp.Identifier)) else (
         f.this if isinstance(f, exp.Literal) else f.sql())
     field = field_name(str(text))
-    return _date_part(binder, field, binder.bind(node.expression), node)
+    arg = binder.bind(node.expression)
+    out = _date_part(binder, field, arg, node)
+    scale = _EXTRACT_SCALE.get(field)
+    if out.type == types.FLOAT and scale is not None:
+        # extract is numeric in PostgreSQL 14+ (date_part stays float8): seconds and the
+        # epoch to microseconds, milliseconds to thousandths; a date's epoch is whole
+        if arg.type == types.DATE:
+            scale = 0
+        return binder.call("extract_numeric", [out, Const(scale, types.INTEGER)], node)
+    return out
+
+
+# digits after the point of extract's numeric result, by field (timestamp_part_common)
+_EXTRACT_SCALE = {"second": 6, "epoch": 6, "milliseconds": 3, "millisecond": 3,
+                  "microseconds": 0, "microsecond": 0}
 
 
 def bind_date_part(stmt, binder, args, node):

@@ -205,7 +205,12 @@ _ASSIGNMENT_CASTS = frozenset({
     (types.INTEGER, types.MONEY), (types.FLOAT, types.MONEY),    # int8_cash, numeric_cash
     (types.MONEY, types.FLOAT),                                   # cash_numeric
     (types.BIT, types.VARBIT), (types.VARBIT, types.BIT),         # one representation
-    (types.TIME, types.TIMETZ), (types.TIMETZ, types.TIME)})      # time_timetz, timetz_time
+    (types.TIME, types.TIMETZ), (types.TIMETZ, types.TIME),       # time_timetz, timetz_time
+    # numeric: integers and float8 into it (float8 by its 15 digits), it into float8
+    # and money (numeric_cash, cash_numeric); never silently into an integer
+    (types.INTEGER, types.NUMERIC), (types.FLOAT, types.NUMERIC), (types.NUMERIC, types.FLOAT),
+    ("INTEGER[]", "NUMERIC[]"), ("NUMERIC[]", "FLOAT[]"), ("FLOAT[]", "NUMERIC[]"),
+    (types.NUMERIC, types.MONEY), (types.MONEY, types.NUMERIC)})
 
 
 def _checked_cast(e: Expr, target: str, column, node) -> Expr:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
-from ...plan.expr import AggCall, Const
+from ...plan.expr import AggCall, Cast, Const
 from ..parse import position_of
 from .bind_aggregate_ext import _arg_binder, _check_allowed
 from .bind_select import _explicit_nulls
@@ -57,6 +57,8 @@ def bind_within_group(stmt, binder, node: exp.WithinGroup) -> AggCall:
     fraction = inner.bind(arg_node)
     fractions, many = _fractions(fraction, arg_node)
     if name == "percentile_cont":
+        if value.type == types.NUMERIC:      # interpolated as float8, as PostgreSQL's
+            value = Cast(value, types.FLOAT)
         if value.type not in (types.INTEGER, types.FLOAT, types.NULL):
             raise errors.undefined_function(
                 f"function percentile_cont(double precision ORDER BY {value.type.lower()}) "
@@ -77,6 +79,12 @@ def _fractions(e, node) -> tuple[tuple, bool]:
                                    position=position_of(node))
     many = types.is_array(e.type)
     element = types.element_type(e.type) if many else e.type
+    if element == types.NUMERIC:            # 0.5: a numeric literal, read as float8
+        e = Const(None if e.value is None else
+                  [None if v is None else types.numeric.to_float(types.numeric.decode(v))
+                   for v in e.value] if many else
+                  types.numeric.to_float(types.numeric.decode(e.value)), types.FLOAT)
+        element = types.FLOAT
     if element not in (types.INTEGER, types.FLOAT, types.NULL):
         raise errors.undefined_function(f"function percentile({e.type.lower()}) does not exist",
                                         position=position_of(node))

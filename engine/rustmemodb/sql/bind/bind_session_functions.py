@@ -241,6 +241,8 @@ class SessionFunctions:
             except ValueError:
                 raise errors.sql_error("22P02", "invalid input syntax for type double "
                                                 f'precision: "{seed}"') from None
+        elif kind == types.NUMERIC and seed is not None:     # setseed(0.5): float8 of it
+            seed = types.numeric.to_float(types.numeric.decode(seed))
         elif kind not in (types.INTEGER, types.FLOAT, types.NULL):
             raise errors.undefined_function(f"function setseed({kind.lower()}) does not exist")
         if seed is not None:

@@ -80,7 +80,7 @@ def unify_types(a: str, b: str, what: str) -> str:
     if a == b:
         return a
     if types.is_numeric(a) and types.is_numeric(b):
-        return types.FLOAT
+        return types.wider_number((a, b))
     if a in (types.NULL, types.UNKNOWN):
         return b
     if b in (types.NULL, types.UNKNOWN):

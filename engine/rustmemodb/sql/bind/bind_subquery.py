@@ -86,9 +86,10 @@ def _quantified(stmt, binder, kind, left_node, query, node):
         # enums compare by label position (enum_order.py): the subquery's values too
         plan = LogicalProject([(plan.columns[0][0], right.type)], plan, [right])
     if arg.type != rtype and types.is_numeric(arg.type) and types.is_numeric(rtype):
-        plan = _cast_column(plan, types.FLOAT) if rtype == types.INTEGER else plan
-        if arg.type == types.INTEGER:
-            arg = Cast(arg, types.FLOAT)
+        wide = types.wider_number((arg.type, rtype))
+        plan = _cast_column(plan, wide) if rtype != wide else plan
+        if arg.type != wide:
+            arg = Cast(arg, wide)
     return SubqueryExpr(kind, plan, types.BOOLEAN, arg=arg, correlated=correlated)
 
 

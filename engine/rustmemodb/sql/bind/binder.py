@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from ... import errors, types
 from ...plan.aggregates import aggregate_type
-from ...plan.expr import AggCall, ColRef, Expr, NextVal, OuterRef, Param, SetVal
+from ...plan.expr import AggCall, Cast, ColRef, Expr, NextVal, OuterRef, Param, SetVal
 from ...plan.logical import LogicalNode, LogicalWithWrites
 from ...plan.walk import expressions
 from ..literals import literal_value
@@ -183,7 +183,17 @@ class StatementBinder(SessionFunctions, QueryHooks, RangeHooks, CompositeHooks):
 
     # ---- aggregates -----------------------------------------------------------------------
     def make_aggregate(self, name: str, args: list, distinct: bool, node) -> AggCall:
-        ret = aggregate_type(self.functions, name, [a.type for a in args], position_of(node) if node is not None else None)
+        try:
+            ret = aggregate_type(self.functions, name, [a.type for a in args],
+                                 position_of(node) if node is not None else None)
+        except errors.Error as exc:
+            # an aggregate with no numeric form (corr, stddev...) reads numerics as
+            # float8, as PostgreSQL's implicit cast does
+            if exc.sqlstate != "42883" or not any(a.type == types.NUMERIC for a in args):
+                raise
+            args = [Cast(a, types.FLOAT) if a.type == types.NUMERIC else a for a in args]
+            ret = aggregate_type(self.functions, name, [a.type for a in args],
+                                 position_of(node) if node is not None else None)
         if distinct:      # count(DISTINCT j): json has no equality (json_equality.py)
             require_equality([a.type for a in args], position_of(node) if node is not None
                              else None)

@@ -27,6 +27,11 @@ def adapt(expr: Expr, target: str, *, context: str = "") -> Expr:
             return Const(float(expr.value), types.FLOAT, expr.slot)
         if expr.type == types.TEXT and composite.is_record(target):    # '(1,x)' as pair
             return Const(types.parse_literal_as(target, expr.value), target)
+        if expr.type == types.INTEGER and target == types.NUMERIC:
+            return Const(types.numeric.of_python(expr.value), target, expr.slot)
+        if expr.type == types.NUMERIC and target == types.FLOAT:
+            return Const(types.numeric.to_float(types.numeric.decode(expr.value)),
+                         target, expr.slot)
         # Arrays: new constants, so a lifted literal read as one stays pinned (literals.py).
         if expr.type == types.TEXT and types.is_array(target) and \
                 expr.value.lstrip().startswith("{"):               # '{1,2}' as INTEGER[]
@@ -36,12 +41,22 @@ def adapt(expr: Expr, target: str, *, context: str = "") -> Expr:
     if isinstance(expr, Param) and expr.type in (types.UNKNOWN, types.NULL):
         return Param(expr.slot, target)
     if composite.is_record(expr.type) and composite.is_record(target) and \
-            composite.type_name(expr.type) == "record" and \
-            [t for _, t in composite.fields_of(expr.type)] == \
-            [t for _, t in composite.fields_of(target)]:
-        # ROW(1, 'a') where a pair is expected: the same fields, so the same bytes
-        return Const(expr.value, target) if isinstance(expr, Const) else Cast(expr, target)
+            composite.type_name(expr.type) == "record":
+        have = [t for _, t in composite.fields_of(expr.type)]
+        want = [t for _, t in composite.fields_of(target)]
+        if have == want:
+            # ROW(1, 'a') where a pair is expected: the same fields, so the same bytes
+            return Const(expr.value, target) if isinstance(expr, Const) else Cast(expr, target)
+        if len(have) == len(want) and all(a == b or (a, b) in _FIELD_CASTS
+                                          for a, b in zip(have, want)):
+            return Cast(expr, target)       # field by field (cast.py), as assignment casts
     return expr
+
+
+# A ROW's field types a composite's fields take by assignment (ROW(1, 1.5) into a
+# (int, float8) composite: 1.5 is numeric, as in PostgreSQL).
+_FIELD_CASTS = frozenset({(types.NUMERIC, types.FLOAT), (types.INTEGER, types.NUMERIC),
+                          (types.INTEGER, types.FLOAT), (types.NUMERIC, types.INTEGER)})
 
 
 def unify_pair(left: Expr, right: Expr) -> tuple[Expr, Expr]:
@@ -58,7 +73,7 @@ def common_type(exprs: list[Expr], what: str) -> str:
     if not known:
         return types.NULL
     if all(types.is_numeric(t) for t in known):
-        return types.FLOAT if types.FLOAT in known else types.INTEGER
+        return types.wider_number(known)
     # an unknown-typed literal follows a typed peer
     typed = [e.type for e in exprs if e.type not in (types.NULL, types.UNKNOWN)
              and not (isinstance(e, Const) and e.type == types.TEXT)]

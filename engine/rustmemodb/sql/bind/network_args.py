@@ -21,7 +21,13 @@ PRINTING = frozenset({"format", "concat", "concat_ws", "quote_literal", "quote_n
                       "json_agg_out", "json_row_object", "json_array_pretty",
                       "json_object_agg_out", "array_to_json"})
 # the types whose stored form is not what they print as
-PRINTED = frozenset(types.NETWORK_TYPES + (types.MONEY, types.TIMETZ))   # timetz: keys
+PRINTED = frozenset(types.NETWORK_TYPES + (types.MONEY, types.TIMETZ,   # timetz: keys
+                                           types.NUMERIC))                 # numeric: keys
+# JSON writers print a numeric as a JSON number: handed a float8 (its shortest digits)
+_JSON_WRITERS = frozenset({"to_json", "to_jsonb", "json_build_object", "jsonb_build_object",
+                           "json_build_array", "jsonb_build_array", "json_agg_out",
+                           "json_row_object", "json_array_pretty", "json_object_agg_out",
+                           "array_to_json"})
 _ARRAYS = frozenset(t + "[]" for t in PRINTED)
 
 
@@ -33,5 +39,9 @@ def printed(binder, name: str, args: list) -> list:
     """``args`` with each network-typed argument of ``name`` as the text it prints as."""
     if name == "concat_op":
         return [Cast(a, types.TEXT) if a.type in PRINTED else a for a in args]
+    if name in _JSON_WRITERS:
+        args = [Cast(a, types.FLOAT) if a.type == types.NUMERIC else
+                Cast(a, types.array_of(types.FLOAT)) if a.type == types.NUMERIC + "[]" else a
+                for a in args]
     return [binder.call("value_out", [a]) if a.type in PRINTED or a.type in _ARRAYS else a
             for a in args]

@@ -110,6 +110,9 @@ class QueryHooks:
     def bind_function_date_part(self, binder, args, node):
         return bind_date_part(self, binder, args, node)
 
+    def bind_function_pg_date_part(self, binder, args, node):     # sql/parse.py
+        return bind_date_part(self, binder, args, node)
+
     def bind_function_make_interval(self, binder, args, node):
         return bind_make_interval(self, binder, args, node)
 
