@@ -65,44 +65,40 @@ def _median(fn, repeat: int) -> float:
     return STAT(times) * 1000
 
 
-class Rust:
+class _Engine:
+    """What both engines do alike: a table loaded from a registered Arrow table, a query."""
+
+    conn = None
+
+    def load(self, name: str, table, ddl: str) -> None:
+        self.conn.execute(f"DROP TABLE IF EXISTS {name}")
+        self.conn.execute(ddl)
+        self.conn.register("src_" + name, table)
+        self.conn.execute(f"INSERT INTO {name} SELECT * FROM src_{name}")
+        self.conn.unregister("src_" + name)
+
+    def query(self, sql: str):
+        return self.conn.execute(sql).fetchall()
+
+
+class Rust(_Engine):
     name = "rustmemodb"
 
     def __init__(self):
         import rustmemodb
         self.conn = rustmemodb.connect()
 
-    def load(self, name: str, table, ddl: str) -> None:
-        self.conn.execute(f"DROP TABLE IF EXISTS {name}")
-        self.conn.execute(ddl)
-        self.conn.register("src_" + name, table)
-        self.conn.execute(f"INSERT INTO {name} SELECT * FROM src_{name}")
-        self.conn.unregister("src_" + name)
-
-    def query(self, sql: str):
-        return self.conn.execute(sql).fetchall()
-
     def executemany(self, sql: str, rows) -> None:
         self.conn.cursor().executemany(sql, rows)
         self.conn.commit()
 
 
-class Duck:
+class Duck(_Engine):
     name = "duckdb"
 
     def __init__(self):
         import duckdb
         self.conn = duckdb.connect()
-
-    def load(self, name: str, table, ddl: str) -> None:
-        self.conn.execute(f"DROP TABLE IF EXISTS {name}")
-        self.conn.execute(ddl)
-        self.conn.register("src_" + name, table)
-        self.conn.execute(f"INSERT INTO {name} SELECT * FROM src_{name}")
-        self.conn.unregister("src_" + name)
-
-    def query(self, sql: str):
-        return self.conn.execute(sql).fetchall()
 
     def executemany(self, sql: str, rows) -> None:
         self.conn.executemany(sql.replace("%s", "?"), rows)
