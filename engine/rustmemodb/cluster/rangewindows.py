@@ -886,7 +886,10 @@ def rewrite(shape: RangeShape, bounds: list, ids: list, per_range: dict, positio
                     expressions=[exp.Literal.number(0)]))
                 count = exp.Add(this=count, expression=by_range(o, p_count,
                                                                 types_of[p_count]))
-            new = exp.Div(this=exp.cast(sums, "DOUBLE PRECISION"),
+            # avg of integers or numerics is numeric (sum / count at numeric's division
+            # scale, as the engine's and PostgreSQL's avg), of floats float8
+            quotient = "DOUBLE PRECISION" if types_of[p_sum] == types.FLOAT else "NUMERIC"
+            new = exp.Div(this=exp.cast(sums, quotient),
                           expression=exp.Nullif(this=count,
                                                 expression=exp.Literal.number(0)))
         else:
