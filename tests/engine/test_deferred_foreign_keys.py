@@ -130,3 +130,21 @@ def test_a_wire_client_defers_as_on_postgresql(pg_dsn):
     theirs = _wire_script(pg_dsn, psycopg)
     assert ours == theirs
     assert ours[0][:2] == ("commit refused", "23503")
+
+
+def test_commit_reports_the_earliest_deferred_violation_among_many():
+    conn = rustmemodb.connect()
+    conn.execute("CREATE TABLE p (id INTEGER PRIMARY KEY)")
+    conn.execute(FK_SQL)
+    conn.execute("CREATE TABLE c2 (id INTEGER PRIMARY KEY, pid INTEGER "
+                 "REFERENCES p (id) DEFERRABLE INITIALLY DEFERRED)")
+    conn.execute("BEGIN")
+    conn.executemany("INSERT INTO c VALUES (?, ?)", [(i, 1000 + i) for i in range(300)])
+    conn.execute("INSERT INTO c2 VALUES (1, 5000)")
+    conn.execute("INSERT INTO p SELECT 1000 + i FROM generate_series(0, 298) i")
+    conn.execute("DELETE FROM c WHERE id < 100")
+    with pytest.raises(errors.Error) as info:
+        conn.execute("COMMIT")    # c's (299, 1299) was deferred before c2's (1, 5000)
+    assert info.value.sqlstate == "23503"
+    assert 'Key (pid)=(1299) is not present in table "p"' in str(info.value)
+    assert 'table "c"' in str(info.value)

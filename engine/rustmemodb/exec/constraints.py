@@ -370,44 +370,78 @@ def on_parent_update(txn, schema, old_rows, new_rows, ctx) -> None:
 
 
 def run_deferred(txn, which=None) -> None:
-    """(exec/deferred_checks.py) Check the deferred entries (those of constraints ``which(fk)`` accepts, else all)
-    against the working root; raise the first violation's 23503. Entries checked are
-    dropped, the others kept."""
+    """(exec/deferred_checks.py) Check the deferred entries (those of constraints
+    ``which(fk)`` accepts, else all) against the working root; raise the 23503 of the
+    first entry, in the order they were deferred, whose key is still missing. Entries
+    checked are dropped, the others kept. Each constraint's parent index is found once,
+    and the children of its missing keys are looked up in one ``child_rows`` call (one
+    scan of the child table at most, not one per key)."""
     checks = txn.deferred_checks
     if not checks:
         return
     tables = txn.working.tables
-    keep, seen = [], set()
+    facts: dict = {}                 # (child, constraint) -> _deferred_facts(...)
+    keep, missing = [], {}           # (kind, child, constraint) -> {key: None}, in order
     for entry in checks:
         child = entry[1] if entry[0] == "child" else entry[3]
-        version = tables.get(child)
-        fk = None if version is None else next(
-            (f for f in version.schema.foreign_keys if f.name == entry[2]), None)
-        if fk is None:               # the table or the constraint was dropped since
+        found = facts.get((child, entry[2]), facts)
+        if found is facts:
+            found = facts[(child, entry[2])] = _deferred_facts(tables, child, entry[2])
+        if found is None:            # the table or the constraint was dropped since
             continue
+        version, fk, index, order, parts = found
         if which is not None and not which(fk):
             keep.append(entry)
             continue
-        if entry in seen:
-            continue
-        seen.add(entry)
         key = entry[-1]
-        parent = tables.get(fk.ref_table)
-        if parent is not None:
-            index, order = parent_index(parent, fk)
+        if index is not None:
             probe = key[0] if len(key) == 1 else tuple(key[i] for i in order)
             if index.get(probe) is not None:
-                txn.note_fk_read(fk.ref_table, tuple(fk.ref_columns),
-                                 _valued(key, _by_value(version.schema, fk.columns)))
+                txn.note_fk_read(fk.ref_table, tuple(fk.ref_columns), _valued(key, parts))
                 continue
-        hits = child_rows(txn, child, fk, {key})
-        if not hits:
+        missing.setdefault((entry[0], child, entry[2]), {})[key] = None
+    if missing:
+        _raise_first_still_missing(txn, checks, facts, missing)
+    txn.deferred_checks = keep or None
+
+
+def _deferred_facts(tables: dict, child: str, name: str):
+    """(child version, fk, parent's unique index or None, its key order, the key's
+    by-value parts) of constraint ``name`` of table ``child``; None once it is gone."""
+    version = tables.get(child)
+    fk = None if version is None else next(
+        (f for f in version.schema.foreign_keys if f.name == name), None)
+    if fk is None:
+        return None
+    parent = tables.get(fk.ref_table)
+    index, order = parent_index(parent, fk) if parent is not None else (None, None)
+    return version, fk, index, order, _by_value(version.schema, fk.columns)
+
+
+def _raise_first_still_missing(txn, checks: list, facts: dict, missing: dict) -> None:
+    """The keys absent from their parents that children still refer to: the 23503 of
+    the earliest such entry."""
+    referred = {}                    # (kind, child, constraint) -> {valued key: a child row}
+    for group, keys in missing.items():
+        _, child, name = group
+        fk, parts = facts[(child, name)][1], facts[(child, name)][4]
+        rows = referred[group] = {}
+        for row in child_rows(txn, child, fk, set(keys)):
+            rows.setdefault(_valued(tuple(row[c] for c in fk.columns), parts), row)
+    for entry in checks:
+        child = entry[1] if entry[0] == "child" else entry[3]
+        rows = referred.get((entry[0], child, entry[2]))
+        if not rows:
+            continue
+        version, fk, _, _, parts = facts[(child, entry[2])]
+        row = rows.get(_valued(entry[-1], parts))
+        if row is None:
             continue                 # nothing refers to the key any more
         if entry[0] == "child":
-            raise fk_violation(version.schema, fk, key)
+            raise fk_violation(version.schema, fk, entry[-1])
+        parent = txn.working.tables.get(fk.ref_table)
         raise still_referenced(parent.schema if parent is not None else version.schema,
-                               fk, child, hits[0])
-    txn.deferred_checks = keep or None
+                               fk, child, row)
 
 
 def _defer_removed(txn, schema, fk, child: str, hits: list) -> None:
