@@ -53,7 +53,21 @@ class RayBackend:
         return {s: self._get(s, r) for s, r in refs.items()}
 
     def kill(self, shard: int) -> None:
-        self.ray.kill(self.actors[shard], no_restart=True)
+        """Kill the actor hosting ``shard`` (tests of actor death); returns once a call
+        to it fails. ``ray.kill`` only sends the request: a call made right after it
+        could still be served by the dying actor."""
+        import time
+        actor = self.actors[shard]
+        self.ray.kill(actor, no_restart=True)
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            try:
+                self.ray.get(actor.ping.remote(), timeout=1.0)
+            except self.ray.exceptions.RayActorError:
+                return
+            except self.ray.exceptions.GetTimeoutError:
+                continue
+            time.sleep(0.05)
 
     def restart(self, shard: int) -> None:
         """A new actor for ``shard`` (a durable one recovers its files)."""
