@@ -31,6 +31,14 @@ ENTRIES = [
     "date '2024-01-01'", "d + interval '1 day'", "'1'::int", "'1'::bigint", "'1'::smallint", "'1'::real", "'1'::float8",
     "'1'::numeric", "'1'::numeric(5, 2)", "'x'::varchar(3)", "'x'::char(2)", "'{}'::json",
     "'{}'::jsonb", "'2024-01-01'::timestamptz", "'t'::boolean", "1", "'x'", "NULL",
+    # a cast takes its type's name unless what it casts has a name of its own (a column,
+    # a call): an inner cast, CASE, ARRAY[...] or an operator do not
+    "c::float8::text", "0.1::float8::text", "(-3.5)::int", "CAST(-3.5 AS integer)",
+    "(a + 1)::text", "CASE WHEN a > 0 THEN 1 END::text", "ARRAY[a]::text[]",
+    "'{1,2}'::int[]", "upper(b)::varchar", "(a)::text", "b::varchar(3)::text",
+    "b ^@ 'x'", "starts_with(b, 'x')", "CASE WHEN a > 0 THEN 1 ELSE a END",
+    "CASE WHEN a > 0 THEN b END", "CASE WHEN a > 0 THEN 1 ELSE 2::int END",
+    "CASE WHEN a > 0 THEN 1 ELSE c::int END", "interval '1 day'::text", "(CASE WHEN a > 0 THEN b END)", "date_part('year', d)", "'2024-01-01 00:00+00'::timestamptz AT TIME ZONE 'UTC'",
 ]
 
 

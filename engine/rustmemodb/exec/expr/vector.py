@@ -142,6 +142,12 @@ def _cast_to(v: Value, t: pa.DataType) -> Value:
 def _in_list(expr: InList, table, ctx) -> Value:
     arg = evaluate(expr.arg, table, ctx)
     values = [evaluate(v, table, ctx) for v in expr.values]
+    forms = {x.type for x in (arg, *values)
+             if numeric_arrays.is_decimal(x.type) or pa.types.is_binary(x.type)}
+    if len(forms) > 1:
+        # numerics in more than one form (decimal128 of some scale, keys): all as keys,
+        # compared by value below
+        arg, values = numeric_arrays.as_keys(arg), [numeric_arrays.as_keys(v) for v in values]
     if all(isinstance(v, pa.Scalar) for v in values) and len(values) > 4 and \
             not isinstance(arg, pa.Scalar):
         valid = [v for v in values if v.is_valid]

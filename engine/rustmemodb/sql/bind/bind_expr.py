@@ -933,6 +933,8 @@ class ExprBinder:
             args = enum_order.comparison_args(self.stmt, name, args, position_of(node)
                                               if node is not None else None)
         written = args
+        if name == "add" and len(args) == 2:
+            args = _interval_literal(args)
         if len(args) == 2 and name not in ("concat_op",) and (operator or not any(
                 _unknown_param(a) for a in args)) and (operator or not (
                 {args[0].type, args[1].type} & _TEXT_SEARCH)):
@@ -1132,6 +1134,18 @@ class ExprBinder:
                                             position=pos)
         return errors.undefined_function(f"operator does not exist: {shown}", hint=hint,
                                          position=pos)
+
+
+def _interval_literal(args: list) -> list:
+    """``ts + '1 day'``: the only ``+`` a timestamp, timestamptz or time has with an
+    unknown operand is with an interval, so PostgreSQL reads the literal as one (a
+    date's or a timetz's ``+`` has more than one: 42725 there, the literal's own error
+    here)."""
+    kinds = {args[0].type, args[1].type}
+    if not kinds & {types.TIMESTAMP, types.TIMESTAMPTZ, types.TIME}:
+        return args
+    return [adapt(a, types.INTERVAL) if isinstance(a, Const) and a.type == types.TEXT and
+            isinstance(a.value, str) else a for a in args]
 
 
 # Operators and internal calls whose two operands take each other's type.

@@ -392,17 +392,15 @@ def output_name(e: exp.Expression) -> str:
     if written is not None:                 # a call: its name as written (sql/parse.py)
         return written
     if isinstance(e, (exp.Cast, exp.TryCast)):
-        inner = e.this
-        if isinstance(inner, exp.Column):
-            return inner.name
-        if isinstance(inner, (exp.Literal, exp.Boolean, exp.Null)) or isinstance(inner, exp.Cast):
-            return output_name(inner) if isinstance(inner, exp.Cast) else \
-                _type_output_name(e.to)
-        return output_name(inner)
+        return _cast_name(e)[0]
     if isinstance(e, (exp.Paren, exp.Collate, exp.Window, exp.Filter, exp.WithinGroup)):
         return output_name(e.this)       # row_number() OVER (...) is named row_number
-    if isinstance(e, exp.Anonymous):
-        return e.name.lower()
+    if isinstance(e, exp.Anonymous):      # date_part is renamed when parsed (sql/parse.py)
+        return "date_part" if e.name.lower() == "pg_date_part" else e.name.lower()
+    if isinstance(e, (exp.StartsWith, exp.MatchAgainst)):
+        return "?column?"                    # written as a call they are named above (^@, @@)
+    if isinstance(e, exp.AtTimeZone):
+        return "timezone"                    # PostgreSQL's grammar makes it timezone(z, x)
     if isinstance(e, exp.StrPosition):      # position(a IN b); strpos(b, a) is written
         return "position"
     if isinstance(e, exp.Bracket):          # (array[...])[i] is named as what it indexes
@@ -412,7 +410,7 @@ def output_name(e: exp.Expression) -> str:
     if isinstance(e, exp.Dot) and isinstance(e.expression, exp.Func):
         return output_name(e.expression)      # pg_catalog.version() is named version
     if isinstance(e, exp.Case):
-        return "case"
+        return _case_name(e)[0]
     if isinstance(e, exp.Interval):          # interval '90 minutes'
         return "interval"
     if isinstance(e, (exp.CurrentTimestamp,)):
@@ -433,6 +431,43 @@ def output_name(e: exp.Expression) -> str:
                 "bitwise_xor_agg": "bit_xor",
                 "if": "case"}.get(name, name)
     return "?column?"
+
+
+def _strong_name(e: exp.Expression) -> tuple[str, int]:
+    """PostgreSQL's FigureColname strength: 2 for a name of its own (a column's, a
+    call's), 1 for a type's name from a cast or ``case``, 0 for ``?column?``."""
+    while isinstance(e, exp.Paren):
+        e = e.this
+    if isinstance(e, (exp.Cast, exp.TryCast)):
+        return _cast_name(e)
+    if isinstance(e, exp.Case):
+        return _case_name(e)
+    if isinstance(e, exp.Interval):            # interval '1 day' is a cast of a literal
+        return "interval", 1
+    name = output_name(e)
+    return name, (0 if name == "?column?" else 2)
+
+
+def _cast_name(e: exp.Cast) -> tuple[str, int]:
+    """A cast keeps the name of what it casts only when that name is strong; a literal,
+    an inner cast's type, ``case`` or an operator give way to the cast's type."""
+    inner = e.this
+    while isinstance(inner, exp.Paren):
+        inner = inner.this
+    if isinstance(inner, (exp.Literal, exp.Boolean, exp.Null)):
+        return _type_output_name(e.to), 1
+    name, strength = _strong_name(inner)
+    return (name, 2) if strength == 2 else (_type_output_name(e.to), 1)
+
+
+def _case_name(e: exp.Case) -> tuple[str, int]:
+    """CASE is named by its ELSE when that has a strong name, else ``case``."""
+    default = e.args.get("default")
+    if default is not None:
+        name, strength = _strong_name(default)
+        if strength == 2:
+            return name, 2
+    return "case", 1
 
 
 _T = exp.DataType.Type
@@ -458,6 +493,8 @@ def _type_output_name(dt: exp.DataType) -> str:
     if dt.this == exp.DataType.Type.ARRAY and dt.expressions and \
             user_type_name(dt.expressions[0]) is not None:
         return user_type_name(dt.expressions[0])      # '{...}'::pair[] is named pair
+    if dt.this == exp.DataType.Type.ARRAY and dt.expressions:
+        return _type_output_name(dt.expressions[0])      # '{1,2}'::int[] is named int4
     written = _WRITTEN_TYPE_NAMES.get(dt.this)
     if written is not None:               # as written: 'x'::int is int4 (stored as int8)
         return written
