@@ -19,7 +19,8 @@ import operator
 from ..plan import logical as L
 from ..plan.expr import Call, ColRef, SubqueryExpr, has_subquery, transform
 from ..result import Result
-from .expr.row import lazy_pair, try_compile_row
+from .. import types
+from .expr.row import lazy_pair, numeric_value, try_compile_row
 from . import row_ops
 from .fast_path import COMPILERS
 from .operators.index_scan import compile_keys, fetch_rows, rowids_for, with_ties
@@ -295,6 +296,9 @@ def sorter(keys, row_fn):
     # was a tenth of a one-off statement planned from its pieces (sql/piece_plan.py)
     keys_fns = [(_column(e.index) if type(e) is ColRef else row_fn(e), bool(desc), bool(nf))
                 for e, desc, nf in keys]
+    # a numeric sorts by its value, not its display scale: 2.5 and 2.50 tie for the next key
+    keys_fns = [(numeric_value(fn) if e.type == types.NUMERIC else fn, desc, nf)
+                for (fn, desc, nf), (e, _, _) in zip(keys_fns, keys)]
 
     def by_keys(rows, p):
         for fn, desc, nulls_first in reversed(keys_fns):   # stable: last key first

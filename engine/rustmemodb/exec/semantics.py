@@ -217,9 +217,12 @@ def sort_keys_for(values, order: str, null_placement: str) -> list:
     Arrow places NaN next to the NULLs (at the same end), PostgreSQL sorts NaN above
     every number and apart from NULLs. A float column holding NaN is therefore sorted by
     (is NaN, value): the first key, with the column's direction and NULL placement, lifts
-    NaN above the numbers; NaNs tie on the value key, as NaN = NaN in SQL."""
+    NaN above the numbers; NaNs tie on the value key, as NaN = NaN in SQL. A numeric's
+    key sorts without its display scale, so equal numbers tie for the next key."""
     if pa.types.is_interval(values.type):
         return _interval_keys(values, order, null_placement)
+    if pa.types.is_binary(values.type):     # numerics by value: 2.5 ties with 2.50
+        return [(hash_key(values), order, null_placement)]
     if pa.types.is_floating(values.type) and values.null_count < len(values) and \
             pc.any(pc.is_nan(values)).as_py():
         return [(pc.is_nan(values), order, null_placement), (values, order, null_placement)]

@@ -187,7 +187,7 @@ def _compile_case(expr: Case) -> RowFn:
     return case
 
 
-def _numeric_value(fn: RowFn) -> RowFn:
+def numeric_value(fn: RowFn) -> RowFn:
     """A numeric row function's key without its scale (numeric.value_part)."""
     def value(row, params):
         key = fn(row, params)
@@ -200,8 +200,8 @@ def _compile_in(expr: InList) -> RowFn:
     values = [compile_row(v) for v in expr.values]
     negated = expr.negated
     if expr.arg.type == types.NUMERIC:     # by value, not scale (numeric.py)
-        arg = _numeric_value(arg)
-        values = [_numeric_value(v) for v in values]
+        arg = numeric_value(arg)
+        values = [numeric_value(v) for v in values]
 
     def in_list(row, params):
         x = arg(row, params)

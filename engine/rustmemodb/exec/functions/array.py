@@ -26,7 +26,7 @@ import datetime as dt
 from ...lazy_import import arrow as pa, compute as pc, numpy as np, kernel
 from ..arrays import contiguous, repeated
 
-from ... import errors, netaddr, types
+from ... import errors, netaddr, numeric_arrays, types
 from .registry import ScalarFunction
 from .cast import from_text, to_text, format_float
 from .series import generate_series, series_type
@@ -130,6 +130,7 @@ def _length(args) -> int | None:
 def array_make(*args):
     """``ARRAY[a, b, c]`` row by row: the values interleaved into one list per row."""
     n = _length(args)
+    args = numeric_arrays.one_form(args)     # numeric(p,s) beside other numerics: keys
     if n is None:
         t = args[0].type if args else pa.null()
         return pa.scalar([infinity.pyscalar(a) for a in args], pa.list_(t))
@@ -369,6 +370,10 @@ _CMP = {"eq": kernel("equal"), "ne": kernel("not_equal"), "lt": kernel("less"), 
         "ilike": _pattern_match(True, False), "not_ilike": _pattern_match(True, True)}
 
 
+def _numeric_form(t) -> bool:
+    return numeric_arrays.is_decimal(t) or pa.types.is_binary(t)
+
+
 def quantified(quant: str, op: str):
     """The vector body of ``x op ANY (arr)`` / ``x op ALL (arr)``."""
     def run(x, arr):
@@ -383,6 +388,9 @@ def quantified(quant: str, op: str):
                              np.int64)
         xs = _as_array(x, n)
         x_rep = xs.take(pa.array(parents)) if len(parents) else pa.array([], xs.type)
+        if x_rep.type != flat.type and _numeric_form(x_rep.type) and _numeric_form(flat.type):
+            # numerics in two forms (decimal128 of some scale, keys): both as keys
+            x_rep, flat = numeric_arrays.as_keys(x_rep), numeric_arrays.as_keys(flat)
         if x_rep.type != flat.type and not pa.types.is_null(flat.type):
             x_rep = x_rep.cast(flat.type) if not pa.types.is_null(x_rep.type) \
                 else pa.nulls(len(x_rep), flat.type)

@@ -7,6 +7,7 @@ import uuid
 from ...lazy_import import arrow as pa, compute as pc
 
 from ... import numeric_arrays, statement_limits, types
+from ..semantics import hash_key
 from .registry import ScalarFunction
 
 
@@ -34,7 +35,7 @@ def _row_nullif(a, b):
 
 def _vec_nullif(a, b):
     a, b = numeric_arrays.one_form((a, b))
-    eq = pc.fill_null(pc.equal(a, b), False)
+    eq = pc.fill_null(pc.equal(hash_key(a), hash_key(b)), False)    # numerics by value
     return pc.if_else(eq, pa.scalar(None, a.type), a)
 
 

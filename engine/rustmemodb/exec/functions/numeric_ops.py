@@ -235,6 +235,12 @@ def _distinct_row(negate: bool):
     return row
 
 
+def _nullif_row(a, b):
+    if a is None or b is None:
+        return a
+    return None if numeric.value_part(_key(a)) == numeric.value_part(_key(b)) else a
+
+
 def _scale(key):
     """scale(numeric): the digits after the point; NULL for NaN and infinities."""
     d = _dec(key)
@@ -272,6 +278,9 @@ def register(reg) -> None:
     for name in _KERNELS:
         reg.add(ScalarFunction(name, fixed((NU, NU, B)), _compare_vector(name),
                                _compare_row(name)))
+    # nullif(a, b) by value (2.50 and 2.5 are one number): the generic one compares the
+    # keys, scale and all (misc.py)
+    add("nullif", fixed((NU, NU, NU)), _nullif_row, strict=False)
     add("is_distinct", fixed((NU, NU, B)), _distinct_row(False), "bool_", strict=False)
     add("is_not_distinct", fixed((NU, NU, B)), _distinct_row(True), "bool_", strict=False)
 

@@ -40,7 +40,7 @@ from ..expr.vector import as_array, evaluate
 from ..functions.aggregate_pairs import as_floats, finish, frame_extreme, frame_states, valid_mask
 from ..functions.arith import add_interval_to
 from ..functions.datetime import scale_interval
-from ..semantics import sort_keys_for
+from ..semantics import hash_key, sort_keys_for
 from ..run import operator, run_plan
 from .window_collect import COLLECTING, collect
 from ... import infinity
@@ -217,6 +217,8 @@ def _changes(col) -> np.ndarray:
     if n < 2:
         return out
     col = contiguous(col)
+    if pa.types.is_binary(col.type):     # numerics: peers by value (2.5 and 2.50)
+        col = hash_key(col)
     if pa.types.is_interval(col.type):   # no Arrow kernel: compare spans in Python
         vals = [None if v is None else (v.months * 30 + v.days) * 86_400_000_000_000 +
                 v.nanoseconds for v in infinity.pylist(col)]
@@ -642,7 +644,9 @@ def distinct_on(node: LogicalDistinctOn, ctx) -> pa.Table:
     n = table.num_rows
     if n <= 1 or not node.keys:
         return table.slice(0, min(n, 1)) if not node.keys else table
-    cols = {f"k{i}": as_array(evaluate(k, table, ctx), n) for i, k in enumerate(node.keys)}
+    # hash_key: keys as GROUP BY sees them (2.5 and 2.50 one numeric, -0.0 and 0.0 one float)
+    cols = {f"k{i}": hash_key(as_array(evaluate(k, table, ctx), n))
+            for i, k in enumerate(node.keys)}
     cols["__i"] = pa.array(np.arange(n, dtype=np.int64))
     firsts = pa.table(cols).group_by([f"k{i}" for i in range(len(node.keys))],
                                      use_threads=False).aggregate([("__i", "min")])
