@@ -457,11 +457,16 @@ def keep_form(values, want) -> bool:
 
 
 def array_of(values: list, t):
-    """pa.array(values, t) for Python values, where numerics may be Decimals or keys."""
+    """pa.array(values, t) for Python values, where numerics may be Decimals or keys,
+    also as the elements of lists (array_agg of a numeric(p, s) column into NUMERIC[])."""
     if pa.types.is_binary(t) and any(isinstance(v, Decimal) for v in values):
         values = [numeric.encode(v) if isinstance(v, Decimal) else v for v in values]
     elif is_decimal(t) and any(type(v) is bytes for v in values):
         values = [numeric.decode(v) if type(v) is bytes else v for v in values]
+    elif (pa.types.is_list(t) or pa.types.is_large_list(t)) and \
+            (pa.types.is_binary(t.value_type) or is_decimal(t.value_type)):
+        values = [None if v is None else array_of(list(v), t.value_type).to_pylist()
+                  for v in values]
     return pa.array(values, t)
 
 

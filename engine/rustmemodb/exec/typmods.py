@@ -326,7 +326,9 @@ def fit_rows(schema, rows: list[tuple]) -> list[tuple]:
         for i, typmod in mods:
             v = row[i]
             fitted = _fit(typmod, v)
-            if fitted is not v and (type(fitted) is not type(v) or fitted != v):
+            # a Decimal equal in value may differ in scale (1.0 into numeric(6,2) is 1.00)
+            if fitted is not v and (type(fitted) is not type(v) or fitted != v or
+                                    type(v) is Decimal):
                 if values is None:
                     values = list(row)
                 values[i] = fitted

@@ -169,6 +169,8 @@ def _ordered_groups(a, ordered: Ordered, rank_lists) -> pa.Array:
     values = ordered.values
     values = contiguous(values)
     values = values.take(pa.array(row_of_rank[ranks[by]]))
+    if numeric_arrays.is_decimal(values.type):      # numeric(p,s) into NUMERIC[]: keys
+        values = numeric_arrays.as_keys(values)
     counts = np.bincount(groups, minlength=len(rank_lists))
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
     out = pa.ListArray.from_arrays(pa.array(offsets), values,

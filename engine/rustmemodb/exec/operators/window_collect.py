@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ...lazy_import import arrow as pa, compute as pc, numpy as np
 
-from ... import types
+from ... import numeric_arrays, types
 from ..expr.vector import as_array, evaluate
 from ... import infinity
 
@@ -53,4 +53,4 @@ def collect(call, L, table, ctx, runs: list) -> pa.Array:
                     parts.append((seps[i] or "") + values[i])
                 done[key] = "".join(parts)
         out.append(done[key])
-    return pa.array(out, types.arrow_type(call.type))
+    return numeric_arrays.array_of(out, types.arrow_type(call.type))
