@@ -925,9 +925,15 @@ def json_text_of(value: object) -> str:
         raise errors.sql_error("22P02", f"invalid input syntax for type json: {exc}") from None
 
 
+def jsonb_key_order(key: str) -> tuple:
+    """Where a key sorts in a jsonb object: shorter keys first, then by their bytes."""
+    encoded = key.encode()
+    return len(encoded), encoded
+
+
 def _jsonb_order(value: object) -> object:
     if isinstance(value, dict):
-        keys = sorted(value, key=lambda k: (len(k.encode()), k.encode()))
+        keys = sorted(value, key=jsonb_key_order)
         return {k: _jsonb_order(value[k]) for k in keys}
     if isinstance(value, list):
         return [_jsonb_order(v) for v in value]

@@ -338,10 +338,11 @@ def _array_of(doc: str) -> list:
 
 
 def _object_of(doc: str, fn: str) -> dict:
+    """The document's top-level object, its keys in jsonb's order (as it prints)."""
     v = _parse(doc)
     if not isinstance(v, dict):
         raise errors.sql_error("22023", f"cannot call {fn} on {_scalar_kind(v)}")
-    return v
+    return {k: v[k] for k in sorted(v, key=types.jsonb_key_order)}
 
 
 def elements(doc: str) -> list:

@@ -120,12 +120,14 @@ def bind_select_list_json(stmt, binder, name: str, args: list, node):
 
 def _typed_literals(name: str, args: list) -> list:
     """json_each('{...}'): a quoted document is json for the json_ functions (its text
-    kept as written), jsonb for the jsonb_ ones; the calls behind both share names."""
-    if not name.startswith("json_") or not args:
+    kept as written), jsonb for the jsonb_ ones (its keys in jsonb's order); the calls
+    behind both share names, so the literal is cast to say which."""
+    if not args:
         return args
     first = args[0]
     if isinstance(first, exp.Literal) and first.is_string:
-        first = exp.Cast(this=first.copy(), to=exp.DataType.build("json"))
+        first = exp.Cast(this=first.copy(), to=exp.DataType.build(
+            "json" if name.startswith("json_") else "jsonb"))
     return [first] + args[1:]
 
 
