@@ -367,6 +367,8 @@ def _range_offset(L, call, kind, k, is_start):
     nulls = col.is_null().to_numpy(zero_copy_only=False)
     if isinstance(k, types.Interval):
         v, target = _interval_targets(col, k, kind, desc)
+    elif numeric_arrays.is_decimal(col.type) or pa.types.is_binary(col.type):
+        v, target = _numeric_targets(col, k, kind, desc)
     else:
         t = col.type
         if pa.types.is_date(t):
@@ -397,6 +399,28 @@ def _range_offset(L, call, kind, k, is_start):
     # NULL-keyed rows: their frame is their peer group.
     peer = L.peer_first if is_start else L.peer_last
     return np.where(nulls, peer, out)
+
+
+def _numeric_targets(col, k, kind: str, desc: bool):
+    """(keys, frame edges) of ``RANGE BETWEEN k PRECEDING/FOLLOWING`` over a numeric
+    column: every value and the offset scaled to integers at their largest scale, exact
+    as float64 up to 2**53 (beyond, or for NaN and infinities, 0A000)."""
+    values = [None if x is None else numeric.decode(x) for x in col.to_pylist()]
+    offset = numeric.decode(k) if isinstance(k, bytes) else numeric.as_decimal(k)
+    finite = [d for d in values if d is not None] + [offset]
+    if not all(d.is_finite() for d in finite):
+        raise errors.sql_error("0A000", "RANGE with offset PRECEDING/FOLLOWING over a "
+                               "numeric NaN or infinity is not supported")
+    scale = max(0, *(-d.as_tuple().exponent for d in finite))
+    ints = [0 if d is None else int(d.scaleb(scale)) for d in values]
+    step = int(offset.scaleb(scale))
+    if max(map(abs, ints + [step])) >= 2 ** 53:
+        raise errors.sql_error("0A000", "RANGE with offset PRECEDING/FOLLOWING over numerics "
+                               "of more than 15 digits is not supported")
+    v = np.array(ints, dtype=np.float64)
+    if desc:
+        v = -v
+    return v, (v - step if kind == "preceding" else v + step)
 
 
 def _interval_targets(col, span: types.Interval, kind: str, desc: bool):

@@ -297,7 +297,12 @@ def _bound(value, side):
             raise errors.sql_error("22013", "invalid preceding or following size in window "
                                             "function")
         return ("following" if side == "following" else "preceding", span)
-    raise errors.not_supported(f"window frame bound {value!r}")
+    if isinstance(value, exp.Neg) and isinstance(value.this, exp.Literal):
+        raise errors.sql_error("22013", "frame starting offset must not be negative")
+    raise errors.not_supported(f"window frame bound {value.sql(dialect='postgres')}"
+                               if isinstance(value, exp.Expression) else
+                               f"window frame bound {value!r}",
+                               hint="Write the offset as a non-negative number or interval.")
 
 
 # ---- moving window calls into a LogicalWindow --------------------------------------------
