@@ -50,6 +50,11 @@ MAX_PRECISION = 38
 _INT64_DIGITS = 18           # every 18-digit scaled integer fits an int64
 
 
+def is_numeric_form(t) -> bool:
+    """Whether an Arrow type holds numerics: decimal128 (of a scale) or keys (binary)."""
+    return is_decimal(t) or pa.types.is_binary(t)
+
+
 def is_decimal(t) -> bool:
     return pa.types.is_decimal128(t)
 
@@ -559,7 +564,7 @@ def one_form(args):
     """Operands of a function over values of one SQL type (coalesce, greatest, CASE arms)
     in one Arrow form: as they are unless decimal128 meets keys or another scale (a
     common scale would change how values print), then all as keys."""
-    forms = {a.type for a in args if is_decimal(a.type) or pa.types.is_binary(a.type)}
+    forms = {a.type for a in args if is_numeric_form(a.type)}
     if not any(is_decimal(t) for t in forms) or (
             len(forms) == 1 and not any(pa.types.is_binary(t) for t in forms)):
         return list(args)

@@ -195,7 +195,7 @@ def _same_numeric_form(arg, valid):
     """Numerics of two forms or scales (decimal128 of another scale, keys) as keys, whose
     hash_key is the value without its scale: 2.50 IN (SELECT 2.5) is true."""
     forms = [x.type for x in (arg, valid)]
-    if forms[0] != forms[1] and all(na.is_decimal(t) or pa.types.is_binary(t) for t in forms):
+    if forms[0] != forms[1] and all(na.is_numeric_form(t) for t in forms):
         return na.as_keys(arg), na.as_keys(valid)
     return arg, valid
 

@@ -142,8 +142,7 @@ def _cast_to(v: Value, t: pa.DataType) -> Value:
 def _in_list(expr: InList, table, ctx) -> Value:
     arg = evaluate(expr.arg, table, ctx)
     values = [evaluate(v, table, ctx) for v in expr.values]
-    forms = {x.type for x in (arg, *values)
-             if numeric_arrays.is_decimal(x.type) or pa.types.is_binary(x.type)}
+    forms = {x.type for x in (arg, *values) if numeric_arrays.is_numeric_form(x.type)}
     if len(forms) > 1:
         # numerics in more than one form (decimal128 of some scale, keys): all as keys,
         # compared by value below

@@ -370,10 +370,6 @@ _CMP = {"eq": kernel("equal"), "ne": kernel("not_equal"), "lt": kernel("less"), 
         "ilike": _pattern_match(True, False), "not_ilike": _pattern_match(True, True)}
 
 
-def _numeric_form(t) -> bool:
-    return numeric_arrays.is_decimal(t) or pa.types.is_binary(t)
-
-
 def quantified(quant: str, op: str):
     """The vector body of ``x op ANY (arr)`` / ``x op ALL (arr)``."""
     def run(x, arr):
@@ -388,7 +384,8 @@ def quantified(quant: str, op: str):
                              np.int64)
         xs = _as_array(x, n)
         x_rep = xs.take(pa.array(parents)) if len(parents) else pa.array([], xs.type)
-        if x_rep.type != flat.type and _numeric_form(x_rep.type) and _numeric_form(flat.type):
+        if x_rep.type != flat.type and numeric_arrays.is_numeric_form(x_rep.type) and \
+                numeric_arrays.is_numeric_form(flat.type):
             # numerics in two forms (decimal128 of some scale, keys): both as keys
             x_rep, flat = numeric_arrays.as_keys(x_rep), numeric_arrays.as_keys(flat)
         if x_rep.type != flat.type and not pa.types.is_null(flat.type):

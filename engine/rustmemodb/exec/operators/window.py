@@ -367,7 +367,7 @@ def _range_offset(L, call, kind, k, is_start):
     nulls = col.is_null().to_numpy(zero_copy_only=False)
     if isinstance(k, types.Interval):
         v, target = _interval_targets(col, k, kind, desc)
-    elif numeric_arrays.is_decimal(col.type) or pa.types.is_binary(col.type):
+    elif numeric_arrays.is_numeric_form(col.type):
         v, target = _numeric_targets(col, k, kind, desc)
     else:
         t = col.type
