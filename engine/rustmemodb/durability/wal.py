@@ -470,6 +470,9 @@ class Log:
                 # (the helper writes these zeros before the frames: module docstring)
                 self._allocated = self._outbox_end = grown_size(end + FRAME.size,
                                                                 self._allocated)
+            if not self._frames_to.writes_mark:
+                # (the log writes the mark after a sync: ``_mark_locked`` needs the end)
+                self._file_end, self._file_lsn = end, lsn
             self.written_lsn = lsn
         return self._appended(lsn, end, size)
 
@@ -535,7 +538,12 @@ class Log:
         if lsn > self.durable_lsn:
             self.durable_lsn = lsn
             self.stats["fsyncs"] += 1
-            if lsn >= self._first and lsn > self._mark:
+            if self._helper is not None and not self._helper.writes_mark:
+                try:                     # (io_uring: the syncer writes no marks)
+                    self._mark_locked(lsn)
+                except OSError as exc:
+                    self._poison_locked(exc)
+            elif lsn >= self._first and lsn > self._mark:
                 self._mark = lsn         # (written by the helper)
             self._cond.notify_all()
 

@@ -299,7 +299,10 @@ def serve(database, host: str = "127.0.0.1", port: int = 0, users: dict[str, str
     Linux AIO, whichever works first (server/durable.py); ``fsync_helper="aio"`` or
     ``"process"`` picks one, ``False`` waits for fsyncs on a thread instead;
     ``"replies"``: the helper process that also writes the log's frames and sends durable
-    point writes' replies (faster update-heavy work, not the default: README).
+    point writes' replies (faster update-heavy work, not the default: README);
+    ``"uring"``: io_uring does that instead, a durable write of the frames linked to the
+    send of the reply, with no helper process (``durability/uring_sync.py``; where
+    io_uring or the ``liburing`` package is missing, the default's choice).
     ``default_isolation``: of clients' transactions that name none (what
     ``default_transaction_isolation`` starts as and RESET returns to): ``"read
     committed"``, as PostgreSQL's, or ``"repeatable read"`` (the embedded default)."""

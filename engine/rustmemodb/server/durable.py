@@ -259,14 +259,20 @@ def _resolve(items: list) -> None:
             future.set_exception(error)
 
 
-def _finish(future: asyncio.Future, done, error: BaseException | None) -> None:
+def _finish(future: asyncio.Future, done, error: BaseException | None,
+            rest: bytes = b"") -> None:
     """(On the loop.) A channel's commits are durable (``error`` None) or never will be:
-    ``done(error)`` now, then the future; nothing if the waiting session was cancelled."""
+    ``done(error)`` now, then the future; nothing if the waiting session was cancelled.
+    ``rest``: the part of a handed-over reply the syncer could not send (io_uring: the
+    socket would have blocked), ``done(None, rest)`` for the session to send."""
     if future.done():
         return
     if done is not None:
         try:
-            done(error)
+            if rest:
+                done(error, rest)
+            else:
+                done(error)
         except Exception as exc:  # noqa: BLE001 - as the loop reports a callback's error
             future.get_loop().call_exception_handler(
                 {"message": "acknowledging a durable commit failed", "exception": exc})
@@ -290,14 +296,22 @@ def _new_syncer(which: bool | str, lock_fd: int = -1):
     """An fsync mechanism for a channel: the helper process
     (``durability/fsync_helper.py``, holding the database's lock file ``lock_fd`` too)
     or Linux AIO (``durability/aio_fsync.py``); None if none works here."""
-    for kind in (SYNCERS if which is True else (which,)):
+    kinds = SYNCERS if which is True else (which,)
+    for i, kind in enumerate(kinds):
         try:
+            if kind == "uring":
+                from ..durability.uring_sync import UringSync
+                return UringSync(lock_fd=lock_fd)
             if kind == "aio":
                 from ..durability.aio_fsync import AioFsync
                 return AioFsync()
             if kind in ("process", "replies") and fsync_helper.available():
                 return fsync_helper.FsyncHelper(lock_fd=lock_fd, frames=kind == "replies")
         except OSError:
+            if kind == "uring" and which == "uring":
+                # asked for by name where io_uring is refused (seccomp, no liburing):
+                # the next syncer, as ``auto`` would
+                return _new_syncer(True, lock_fd)
             continue
     return None
 
@@ -457,8 +471,10 @@ class _Channel:
         for w in ready:                  # all told before any reply goes out
             waiter.commits += len(w[1])
             database.notify_committed(w[1])
+        leftover = getattr(self.helper, "leftover", None)
         for w in ready:                  # (a reply may start the next commit)
-            _finish(w[2], w[3], None)
+            rest = leftover(w[4]) if leftover is not None and w[4] else b""
+            _finish(w[2], w[3], None, rest)
 
     def _fail(self, exc: BaseException) -> None:
         """The log broke: nothing waiting is published or acknowledged. A reply the
@@ -490,8 +506,20 @@ class _Channel:
             self.database.publish_durable(durable)
         self.database.abandon_pending()
         lost = ReplyLost(f"the fsync helper process failed while sending a reply: {exc}")
+        outcome = getattr(self.helper, "outcome", None)
         for lsn, commits, future, done, seq in waiting:
-            if seq and seq <= sent:
+            if seq and outcome is not None:
+                # (io_uring: each reply's fate is known, or its chain is in flight:
+                # sent or not, the client's next message tells)
+                how = outcome(seq)
+                if how == "sent":
+                    _finish(future, done, None, self.helper.leftover(seq))
+                elif how == "failed":
+                    self.helper.leftover(seq)
+                    _finish(future, done, exc)
+                else:
+                    _finish(future, done, lost)
+            elif seq and seq <= sent:
                 _finish(future, done, None)
             elif seq and lsn <= durable:
                 _finish(future, done, lost)
