@@ -82,7 +82,8 @@ reply may not have gone out (the helper died between sending and counting it) is
 taken as answered if the client sends anything within ``REPLY_LOST_WAIT``, else its
 connection is closed (``ReplyLost``).
 
-2026-12-07, opt-in (``fsync_helper="uring"``, ``--fsync uring``): the same hand-over,
+2026-12-07, the default where it works (``fsync_helper="uring"``, ``--fsync uring``;
+first of ``SYNCERS``): the same hand-over,
 with io_uring in the helper process's place (``durability/uring_sync.py``): the loop
 submits the frames' durable write linked to the send of the reply, in one system call,
 and the kernel sends the reply once the write is on disk; no process or thread of ours
@@ -91,9 +92,10 @@ or its eventfd, and has the log write its mark right after the message being han
 (``_write_mark``), not in front of it. A reply the socket could not take whole comes
 back to the session (``rest`` of ``_finish``) to send itself. Measured against ``auto``
 and PostgreSQL (docs/wire-server-performance.md, nineteenth session): durable point
-UPDATE latency 0.24-0.25 ms against 0.31-0.37 ms with one client, load-test driver +9 to
-+15 % tps (won 9 of 10 rounds), pgbench 4-client mix +0.2 to +8.5 % (won 7 of 10); not
-yet the default.
+UPDATE latency 0.24-0.27 ms against 0.31-0.38 ms with one client, load-test driver +9 to
++17 % tps (won 14 of 15 rounds), the pgbench 4-client mix +0.2 to +8.5 % (won 10 of
+15), one client -1 to +14 % (won 9 of 15). Where io_uring is refused (seccomp, no
+``liburing``) the helper process comes next, as before.
 """
 from __future__ import annotations
 
@@ -119,7 +121,8 @@ class DurabilityWaiter:
         self._closed = False
         self.rounds = 0          # fsync rounds run (each may cover many commits)
         self.commits = 0
-        # True: the first of SYNCERS that works here; or "aio" / "process" only
+        # True: the first of SYNCERS that works here; or "uring" / "aio" / "process" /
+        # "replies" only
         self._helpers = helpers
         # id(database) -> its _Channel, or None when it has none (the thread serves it)
         self._channels: dict[int, _Channel | None] = {}
@@ -302,15 +305,15 @@ def _finish(future: asyncio.Future, done, error: BaseException | None,
 
 
 _NONE = object()
-SYNCERS = ("process", "aio")
+SYNCERS = ("uring", "process", "aio")
 
 
 def _new_syncer(which: bool | str, lock_fd: int = -1):
     """An fsync mechanism for a channel: the helper process
     (``durability/fsync_helper.py``, holding the database's lock file ``lock_fd`` too),
-    Linux AIO (``durability/aio_fsync.py``) or, asked for by name, io_uring
-    (``durability/uring_sync.py``; where it is refused, the default's choice); None if
-    none works here."""
+    Linux AIO (``durability/aio_fsync.py``) or io_uring (``durability/uring_sync.py``;
+    asked for by name where it is refused: the next of ``SYNCERS``); None if none works
+    here."""
     kinds = SYNCERS if which is True else (which,)
     for i, kind in enumerate(kinds):
         try:
