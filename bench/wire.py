@@ -134,7 +134,7 @@ def rustmemodb_server() -> Iterator[tuple[int, int]]:
     env = dict(os.environ)
     engine_dir = str(Path(__file__).resolve().parent.parent / "engine")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (engine_dir, env.get("PYTHONPATH")) if p)
-    # BENCH_WIRE_FSYNC=thread|process|aio|replies compares the server's fsync hand-offs
+    # BENCH_WIRE_FSYNC=thread|process|aio|replies|uring compares the server's fsync hand-offs
     # (default: the server's own choice, auto)
     fsync = os.environ.get("BENCH_WIRE_FSYNC", "auto")
     proc = subprocess.Popen([sys.executable, "-m", "rustmemodb.server", "--trust", "--port",

@@ -172,7 +172,7 @@ def test_pgbench_init_and_select_only(login, engine):
 
 @pytest.mark.skipif(PGBENCH is None, reason="pgbench not installed")
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("fsync", ["process", False])
+@pytest.mark.parametrize("fsync", ["process", "uring", False])
 def test_pgbench_tpcb_on_a_durable_database(tmp_path, fsync):
     """pgbench's default TPC-B script, 4 clients, on a database with sync durability:
     the clients' READ COMMITTED transactions that lose the race on the one branch row

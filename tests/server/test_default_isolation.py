@@ -151,7 +151,7 @@ def test_a_rerun_that_would_tell_the_client_otherwise_fails(dsn):
             assert pid >= 1
 
 
-@pytest.mark.parametrize("fsync", ["process", False])
+@pytest.mark.parametrize("fsync", ["process", "uring", False])
 def test_hot_row_increments_on_a_durable_database_all_commit(tmp_path, fsync):
     """With sync durability a commit is published only once its fsync returned; a READ
     COMMITTED transaction that loses to one still waiting runs again after it (its

@@ -19,8 +19,19 @@ import rustmemodb
 from rustmemodb.txn import isolation
 from rustmemodb.durability import wal as wal_module
 from rustmemodb.durability.aio_fsync import AioFsync
+from rustmemodb.durability.uring_sync import UringSync
 
 _REAL_SUBMIT = AioFsync._submit
+_REAL_URING_SUBMIT = UringSync._submit
+_REAL_URING_BARRIER = UringSync.barrier
+
+
+def _uring_works() -> bool:
+    try:
+        UringSync().close()
+    except OSError:
+        return False
+    return True
 
 USER, PASSWORD = "admin", "s3cret"
 
@@ -33,17 +44,20 @@ def durable(tmp_path):
     yield tmp_path / "db", conn
 
 
-@pytest.fixture(params=["aio", "process", "replies", False],
-                ids=["aio", "process", "replies", "thread"])
+@pytest.fixture(params=["aio", "process", "replies", "uring", False],
+                ids=["aio", "process", "replies", "uring", "thread"])
 def helper(request):
     """How the server's loop waits for fsyncs (``fsync_helper``): Linux AIO on an
     eventfd, the fsync helper process (also writing the frames and sending the point
-    writes' replies: ``replies``), or its durability thread (the fallback)."""
+    writes' replies: ``replies``), io_uring (durable writes linked to those replies:
+    ``uring``), or its durability thread (the fallback)."""
     if request.param == "aio":
         try:
             AioFsync().close()
         except OSError:
             pytest.skip("Linux AIO fdatasync is not available here")
+    if request.param == "uring" and not _uring_works():
+        pytest.skip("io_uring is not available here")
     return request.param
 
 
@@ -82,6 +96,19 @@ class _Gate:
                 syncer._in_flight = lsn       # as if submitted: nothing else is
                 held.append(syncer)
             self.monkeypatch.setattr(AioFsync, "_submit", submit_later)
+        elif self.helper == "uring":
+            held = self.held
+
+            def submit_later(syncer, *args, **kwargs):
+                held.append((syncer, args, kwargs, syncer._wfd, syncer._base))
+            self.monkeypatch.setattr(UringSync, "_submit", submit_later)
+            real_barrier, gate, started = UringSync.barrier, self.gate, self.started
+
+            def gated_barrier(syncer):    # (a thread's commit: written synchronously)
+                started.set()
+                assert gate.wait(30)
+                return real_barrier(syncer)
+            self.monkeypatch.setattr(UringSync, "barrier", gated_barrier)
 
     def entered(self, timeout: float = 10) -> bool:
         """Whether an fsync was asked for while held (within ``timeout`` seconds)."""
@@ -109,6 +136,21 @@ class _Gate:
                     for syncer in held:
                         syncer._submit(syncer._fd, syncer._wanted)
             self.srv._loop.call_soon_threadsafe(submit)
+        elif self.helper == "uring":
+            self.monkeypatch.setattr(UringSync, "_submit", _REAL_URING_SUBMIT)
+            self.monkeypatch.setattr(UringSync, "barrier", _REAL_URING_BARRIER)
+            held = list(self.held)
+
+            def submit_uring():           # on the loop, in the order asked
+                for syncer, args, kwargs, wfd, base in held:
+                    with syncer._lock:
+                        now = syncer._wfd, syncer._base
+                        syncer._wfd, syncer._base = wfd, base
+                        try:
+                            syncer._submit(*args, **kwargs)
+                        finally:
+                            syncer._wfd, syncer._base = now
+            self.srv._loop.call_soon_threadsafe(submit_uring)
         self.gate.set()
 
     def fail(self) -> None:
@@ -124,6 +166,22 @@ class _Gate:
         self.monkeypatch.setattr(wal_module.Log, "_fsync", staticmethod(broken))
         if self.helper == "aio":
             self.monkeypatch.setattr(AioFsync, "_submit", broken)
+        elif self.helper == "uring":
+            # The kernel's durable write fails (a descriptor open read-only: EBADF), so
+            # the send linked to it is cancelled: a real failed chain, not a mock.
+            syncer = self.channel().helper
+
+            def fail_writes():
+                with syncer._lock:
+                    fd = os.open(f"/proc/self/fd/{syncer._wfd}", os.O_RDONLY)
+                    old, syncer._wfd = syncer._wfd, fd
+                    syncer._fds[fd] = 0
+                    if not syncer._fds.get(old):      # (else closed by its last chain)
+                        syncer._fds.pop(old, None)
+                        os.close(old)
+            done = threading.Event()
+            self.srv._loop.call_soon_threadsafe(lambda: (fail_writes(), done.set()))
+            assert done.wait(10)
 
 
 def _dsn(srv) -> str:
@@ -358,9 +416,11 @@ def test_a_write_after_a_pending_commit_builds_on_it_and_waits_for_it(durable, m
 
 @pytest.mark.parametrize("fsync, explicit", [("auto", False), ("aio", False),
                                              ("thread", False), ("replies", False),
-                                             ("auto", True), ("thread", True)],
-                         ids=["auto", "aio", "thread", "replies", "auto-begin-commit",
-                              "thread-begin-commit"])  # auto: the helper
+                                             ("uring", False), ("auto", True),
+                                             ("thread", True), ("uring", True)],
+                         ids=["auto", "aio", "thread", "replies", "uring",
+                              "auto-begin-commit", "thread-begin-commit",
+                              "uring-begin-commit"])
 def test_acknowledged_commits_survive_sigkill_of_the_server(tmp_path, fsync, explicit):
     """Four clients write concurrently to a server process with sync durability; it
     is killed (SIGKILL) mid-stream; every acknowledged insert and update is there after
@@ -370,6 +430,8 @@ def test_acknowledged_commits_survive_sigkill_of_the_server(tmp_path, fsync, exp
     import os
     import subprocess
     import sys
+    if fsync == "uring" and not _uring_works():
+        pytest.skip("io_uring is not available here")
     path = tmp_path / "db"
     proc = subprocess.Popen([sys.executable, "-m", "rustmemodb.server", "--db", str(path),
                              "--port", "0", "--trust", "--durability", "sync",
@@ -409,7 +471,9 @@ def test_acknowledged_commits_survive_sigkill_of_the_server(tmp_path, fsync, exp
         while min(counters.values()) < 30 and time.monotonic() < deadline:
             time.sleep(0.05)
         helpers = _children(proc.pid)      # the fsync helper process
-        assert bool(helpers) == (fsync in ("auto", "process", "replies"))
+        # (auto: io_uring where it works, else the helper process)
+        assert bool(helpers) == (fsync in ("process", "replies")
+                                 or (fsync == "auto" and not _uring_works()))
         proc.kill()
         proc.wait(10)
         for pid in helpers:                # it sees the end of its socket and exits
@@ -918,7 +982,8 @@ def test_the_durable_lsn_mark_covers_every_acknowledged_commit(durable, helper):
     """The durable-LSN mark (wal.py) is written after each sync before the commits it
     covers are acknowledged: by the loop (AIO, the helper process when the loop writes
     the frames), by the helper process itself when it writes them (``replies``), or by
-    the thread's own fsync. Read while the server still runs, it claims the last
+    the thread's own fsync; with io_uring the kernel sends the reply and the loop writes
+    the mark when it sees the completion, just after. Read while the server still runs, it claims the last
     acknowledged commit's LSN (recovery then refuses to read a damaged tail before it as
     a torn one), and it is a tail mark right after that commit's frame: the header (a
     page of its own, which every fsync would then write too) is left alone."""
@@ -931,6 +996,12 @@ def test_the_durable_lsn_mark_covers_every_acknowledged_commit(durable, helper):
                 c.execute("UPDATE t SET v = %s WHERE id = %s", (i, i % 4 + 1))
                 last = db.log.written_lsn      # nothing else writes meanwhile
                 scan = wal_module.scan_segment(db.log.segment, int(db.log.segment.stem))
+                deadline = time.monotonic() + 5
+                while helper == "uring" and scan.mark != last and time.monotonic() < deadline:
+                    # the kernel sent the reply; the loop writes the mark once it sees
+                    # the completion (uring_sync.py), right after
+                    time.sleep(0.01)
+                    scan = wal_module.scan_segment(db.log.segment, int(db.log.segment.stem))
                 assert scan.mark_ok and scan.mark == last, (i, scan.mark, last)
                 assert scan.records[-1][0] == last
                 data = db.log.segment.read_bytes()

@@ -470,6 +470,9 @@ class Log:
                 # (the helper writes these zeros before the frames: module docstring)
                 self._allocated = self._outbox_end = grown_size(end + FRAME.size,
                                                                 self._allocated)
+            if not self._frames_to.writes_mark:
+                # (the log writes the mark after a sync: ``_mark_locked`` needs the end)
+                self._file_end, self._file_lsn = end, lsn
             self.written_lsn = lsn
         return self._appended(lsn, end, size)
 
@@ -531,11 +534,18 @@ class Log:
             self._poison_locked(error)
         self._helper_durable_locked(durable)
 
-    def _helper_durable_locked(self, lsn: int) -> None:
+    def _helper_durable_locked(self, lsn: int, mark: bool = True) -> None:
         if lsn > self.durable_lsn:
             self.durable_lsn = lsn
             self.stats["fsyncs"] += 1
-            if lsn >= self._first and lsn > self._mark:
+            if not mark:
+                pass                     # (``write_mark`` follows)
+            elif self._helper is not None and not self._helper.writes_mark:
+                try:                     # (io_uring: the syncer writes no marks)
+                    self._mark_locked(lsn)
+                except OSError as exc:
+                    self._poison_locked(exc)
+            elif lsn >= self._first and lsn > self._mark:
                 self._mark = lsn         # (written by the helper)
             self._cond.notify_all()
 
@@ -638,10 +648,11 @@ class Log:
                 self._request_locked(target)
             return 0
 
-    def helper_answered(self) -> int:
+    def helper_answered(self, mark: bool = True) -> int:
         """Read the helper's answers (its socket is readable): the log's durable LSN
         after them. A failed fdatasync or a dead helper breaks the log (58030 raised
-        here and by every later commit), as a failed fsync does."""
+        here and by every later commit), as a failed fsync does. ``mark`` False: as
+        in ``helper_progress``."""
         with self._mutex:
             helper = self._helper
             if helper is None:
@@ -658,7 +669,8 @@ class Log:
                     # durable and marked by the rotation already. A helper that writes
                     # the mark (``writes_mark``) wrote it before answering.
                     if not helper.writes_mark:
-                        self._mark_locked(lsn)
+                        if mark:
+                            self._mark_locked(lsn)
                     elif lsn >= self._first and lsn > self._mark:
                         self._mark = lsn
                     self._cond.notify_all()
@@ -666,13 +678,24 @@ class Log:
                 self._poison_locked(exc)
             return self.durable_lsn
 
-    def helper_progress(self, lsn: int) -> int:
+    def helper_progress(self, lsn: int, mark: bool = True) -> int:
         """The helper published (shared memory) that ``lsn`` is durable: the log's
-        durable LSN after taking it."""
+        durable LSN after taking it. ``mark`` False: a helper that writes no marks has
+        the caller write it a moment later (``write_mark``), off the path of the
+        message about to be handled."""
         if lsn > self.durable_lsn:
             with self._mutex:
-                self._helper_durable_locked(lsn)
+                self._helper_durable_locked(lsn, mark)
         return self.durable_lsn
+
+    def write_mark(self) -> None:
+        """The mark of the durable LSN, if none claims it yet (``helper_progress``)."""
+        with self._mutex:
+            if self._broken is None and not self._closed and self.durable_lsn > self._mark:
+                try:
+                    self._mark_locked(self.durable_lsn)
+                except OSError as exc:
+                    self._poison_locked(exc)
 
     def _poison_locked(self, exc: OSError):
         self._broken = exc

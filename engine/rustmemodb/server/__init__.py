@@ -295,11 +295,13 @@ def serve(database, host: str = "127.0.0.1", port: int = 0, users: dict[str, str
     (``psql -d what_if``); a callable returning such a mapping is asked on every
     connect (a notebook's branches, including forks made later). ``tls_cert``/``tls_key`` (PEM files) answer SSLRequest
     with TLS; without them clients are told ``N`` and continue in clear. A durable
-    database in sync mode has its commits' fsyncs done by an fsync helper process or
-    Linux AIO, whichever works first (server/durable.py); ``fsync_helper="aio"`` or
-    ``"process"`` picks one, ``False`` waits for fsyncs on a thread instead;
-    ``"replies"``: the helper process that also writes the log's frames and sends durable
-    point writes' replies (faster update-heavy work, not the default: README).
+    database in sync mode has its commits' fsyncs done by io_uring, an fsync helper
+    process or Linux AIO, whichever works first (server/durable.py): io_uring
+    (``durability/uring_sync.py``, the ``liburing`` package) writes a durable point
+    write's log frames and, linked to that write, sends its reply, with no process or
+    thread of ours woken; ``fsync_helper="uring"``, ``"aio"`` or ``"process"`` picks one,
+    ``False`` waits for fsyncs on a thread instead; ``"replies"``: the helper process
+    that also writes the log's frames and sends durable point writes' replies.
     ``default_isolation``: of clients' transactions that name none (what
     ``default_transaction_isolation`` starts as and RESET returns to): ``"read
     committed"``, as PostgreSQL's, or ``"repeatable read"`` (the embedded default)."""

@@ -30,12 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert")
     p.add_argument("--dbname", default="rustmemodb", help="database name clients use")
     p.add_argument("--fsync", default="auto",
-                   choices=("auto", "aio", "process", "replies", "thread"),
+                   choices=("auto", "aio", "process", "replies", "uring", "thread"),
                    help="how --durability sync commits wait for their fsync without "
-                        "blocking the server: a helper process, Linux AIO, a thread "
-                        "(default: the first that works here, in that order); replies: "
-                        "the helper process also writes the log and sends durable point "
-                        "writes' replies")
+                        "blocking the server: io_uring (a durable write of the log "
+                        "linked to the send of a point write's reply), a helper process, "
+                        "Linux AIO, a thread (default: the first that works here, in "
+                        "that order); replies: the helper process also writes the log "
+                        "and sends durable point writes' replies")
     p.add_argument("--default-isolation", default="read committed",
                    choices=("read committed", "repeatable read", "serializable"),
                    help="isolation of clients' transactions that name none (default: "

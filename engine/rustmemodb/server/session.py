@@ -1606,7 +1606,7 @@ class ClientSession:
                 out.clear()
                 self._handed = True
                 self._acking = durability.wait(
-                    db, commits, lambda error: self._sent(error, prefix),
+                    db, commits, lambda error, rest=b"": self._sent(error, prefix, rest),
                     (self.pid, self._fd, b"".join((prefix, reply, _READY_IDLE))))
                 return
             self._acking = durability.wait(
@@ -1630,14 +1630,18 @@ class ClientSession:
         transport = self.writer.transport
         return not transport.get_write_buffer_size() and not transport.is_closing()
 
-    def _sent(self, error: BaseException | None, prefix: bytes) -> None:
+    def _sent(self, error: BaseException | None, prefix: bytes, rest: bytes = b"") -> None:
         """A point write whose reply the fsync helper was to send: it did (``error``
         None), so this session may write again; or the log broke before its commit was
         durable, and the error goes out here; or the helper died maybe mid-reply, and
-        the connection is closed (durable.py's ``ReplyLost``)."""
+        the connection is closed (durable.py's ``ReplyLost``). ``rest``: the end of the
+        reply the syncer could not send (io_uring: the socket would have blocked),
+        written here before anything else."""
         self._acking = None
         transport = self.writer.transport
         protocol = self._protocol
+        if rest and error is None and not transport.is_closing():
+            transport.write(rest)
         if isinstance(error, ReplyLost):
             # Durable, but the helper died between sending the reply and counting it,
             # or while sending it. Input from the client shows that it got the reply
