@@ -176,6 +176,8 @@ class Session:
                 prepared, lifted = self._lookup(sql)
             except BaseException as exc:
                 if self.txn is not None:   # like PostgreSQL, any error aborts the transaction
+                    if self.txn.failed:    # ... and an aborted one answers 25P02 first
+                        raise _aborted() from None
                     self.txn.failed = True
                 if isinstance(exc, errors.Error):
                     raise
@@ -184,7 +186,7 @@ class Session:
             if txn is not None and txn.failed and not _ends_failed_txn(prepared):
                 raise _aborted()
             if self.read_only:
-                refuse_write(prepared)
+                self._refuse_write(prepared)
             if prepared.utility is not None:
                 result = self._utility(prepared, params)
             elif prepared.fast is not None and not prepared.bound.ddl_objects \
@@ -578,6 +580,8 @@ class Session:
                 prepared, lifted = self._lookup(sql) if seq else (None, [])
             except errors.Error:
                 if self.txn is not None:
+                    if self.txn.failed:
+                        raise _aborted() from None
                     self.txn.failed = True
                 raise
             if prepared is not None and prepared.bound is not None \
@@ -585,7 +589,7 @@ class Session:
                 from .auth.check import check
                 check(self, self._catalog_root(), prepared.bound)
             if prepared is not None and self.read_only:
-                refuse_write(prepared)
+                self._refuse_write(prepared)
             many = getattr(prepared.fast, "many", None) if prepared is not None else None
             if many is None or (self.txn is not None and self.txn.failed):
                 return sum(max(self.execute(sql, p).rowcount, 0) for p in seq)
@@ -881,13 +885,27 @@ class Session:
         txn.drawn = self.sequence_values
         return txn
 
-    def _open(self, level: str | None = None, read_only: bool | None = None):
+    def _open(self, level: str | None = None, read_only: bool | None = None,
+              inherited: bool = False):
         """A new explicit transaction at ``level`` (default: default_transaction_isolation),
-        read-only if asked (default: default_transaction_read_only)."""
+        read-only if asked (default: default_transaction_read_only). ``base_modes``: the
+        modes an abort leaves it (PostgreSQL: BEGIN's options are SETs, undone by an
+        abort; a chained transaction's modes are its own)."""
         txn = self._begin(explicit=True)
         self._set_level(txn, level or self.default_isolation)
         txn.read_only = self.default_read_only if read_only is None else read_only
+        txn.base_modes = (txn.isolation, txn.read_only) if inherited else \
+            (self.default_isolation, self.default_read_only)
         return txn
+
+    def restore_transaction_modes(self, level: str, read_only: bool) -> None:
+        """ROLLBACK TO SAVEPOINT: the isolation level and access mode the transaction had
+        when the savepoint was set (a SET TRANSACTION after it is undone)."""
+        txn = self.txn
+        if txn is not None:
+            if level != txn.isolation:
+                self._set_level(txn, level)
+            txn.read_only = read_only
 
     @property
     def read_only(self) -> bool:
@@ -1034,9 +1052,14 @@ class Session:
                 _outside_block_warning()
                 return
             txn = self.txn = self._open()
+        if level == txn.isolation:
+            return          # PostgreSQL checks only a change of level
         if txn.queries or txn.ops:
             raise errors.sql_error("25001", "SET TRANSACTION ISOLATION LEVEL must be called "
                                             "before any query")
+        if self.savepoints:
+            raise errors.sql_error("25001", "SET TRANSACTION ISOLATION LEVEL must not be "
+                                            "called in a subtransaction")
         self._set_level(txn, level)
 
     def _set_transaction_access(self, read_only: bool) -> None:
@@ -1048,6 +1071,9 @@ class Session:
                 _outside_block_warning()
                 return
             txn = self.txn = self._open()
+        if txn.read_only and not read_only and self.savepoints:
+            raise errors.sql_error("25001", "cannot set transaction read-write mode inside a "
+                                            "read-only transaction")
         if txn.read_only and not read_only and txn.queries:
             raise errors.sql_error("25001", "transaction read-write mode must be set before "
                                             "any query")
@@ -1062,6 +1088,15 @@ class Session:
             return self.txn.isolation if self.txn is not None else self.default_isolation
         return self.default_isolation
 
+    def _refuse_write(self, prepared: Prepared) -> None:
+        """``refuse_write``'s 25006, which aborts an open transaction as any error does."""
+        try:
+            refuse_write(prepared)
+        except errors.Error:
+            if self.txn is not None:
+                self.txn.failed = True
+            raise
+
     def _after_error(self, txn, autocommit: bool) -> None:
         if autocommit:
             self.db.end(txn)
@@ -1073,7 +1108,12 @@ class Session:
         """BEGIN / START TRANSACTION [ISOLATION LEVEL ...] [READ ONLY | WRITE]."""
         level, access = isolation.transaction_modes(options) if options else (None, None)
         if self.txn is not None:
-            # PostgreSQL only warns ("there is already a transaction in progress").
+            # PostgreSQL only warns ("there is already a transaction in progress"), then
+            # applies the modes to the open transaction as SET TRANSACTION would
+            if level is not None:
+                self._set_transaction_level(level)
+            if access is not None:
+                self._set_transaction_access(access)
             return
         self.txn = self._open(level, access)
 
@@ -1085,9 +1125,11 @@ class Session:
             word = "COMMIT" if committed else "ROLLBACK"
             raise errors.sql_error("25P01", f"{word} AND CHAIN can only be used in "
                                             "transaction blocks")
-        level, read_only = txn.isolation, txn.read_only
+        # an aborted transaction has lost the modes SET in it (BEGIN's options are SETs:
+        # PostgreSQL undoes them as it aborts) and keeps those it started with
+        level, read_only = txn.base_modes if txn.failed else (txn.isolation, txn.read_only)
         self.commit() if committed else self.rollback()
-        self.txn = self._open(level, read_only)
+        self.txn = self._open(level, read_only, inherited=True)
 
     def commit(self) -> None:
         committed = False

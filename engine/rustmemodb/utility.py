@@ -553,7 +553,7 @@ def _savepoint(session, kind: str, name: str):
     if kind == "savepoint":
         session.savepoints.append((name, txn.savepoint()))
         del held[len(session.savepoints) - 1:]
-        held.append((session.role, dict(session.settings)))
+        held.append((session.role, dict(session.settings), (txn.isolation, txn.read_only)))
         return Result([], kind="SAVEPOINT")
     names = [n for n, _ in session.savepoints]
     if name not in names:
@@ -567,9 +567,10 @@ def _savepoint(session, kind: str, name: str):
     txn.failed = False
     del session.savepoints[i + 1:]
     if i < len(held):                 # the SETs made since the savepoint are undone
-        role, settings = held[i]
+        role, settings, (level, read_only) = held[i]
         del held[i + 1:]
         _restore(session, "role", role)
+        session.restore_transaction_modes(level, read_only)   # SET TRANSACTION too
         for changed in set(settings) | set(session.settings):
             if settings.get(changed, _UNSET) != session.settings.get(changed, _UNSET):
                 _restore(session, changed, settings.get(changed, _UNSET))

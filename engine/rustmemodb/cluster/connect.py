@@ -581,6 +581,10 @@ class ClusterConnection(SelectPlanning, WriteRouting):
             self._on_shards(range(self.shards), sql, None)
             self.mirror.execute(sql)      # its options too (READ ONLY, isolation level)
             self.in_txn, self.failed, self.written = True, False, set()
+        else:
+            # inside a block BEGIN warns and applies its modes (Session.begin); the mirror
+            # holds the transaction's modes
+            self.mirror.execute(sql)
         return Result(columns=[], kind="BEGIN")
 
     def _chain(self, committed: bool) -> Result:
@@ -591,11 +595,15 @@ class ClusterConnection(SelectPlanning, WriteRouting):
             word = "COMMIT" if committed else "ROLLBACK"
             raise errors.sql_error("25P01", f"{word} AND CHAIN can only be used in "
                                             "transaction blocks")
-        begin = (f"BEGIN ISOLATION LEVEL {txn.isolation} "
-                 f"READ {'ONLY' if txn.read_only else 'WRITE'}")
         failed = self.failed
+        # after an abort, the modes it began with (Session.chain)
+        level, read_only = txn.base_modes if failed else (txn.isolation, txn.read_only)
+        begin = f"BEGIN ISOLATION LEVEL {level} READ {'ONLY' if read_only else 'WRITE'}"
         self._commit() if committed and not failed else self._rollback()
         self._begin(begin)
+        chained = self.mirror._session.txn
+        if chained is not None:       # a chained transaction's modes are its own
+            chained.base_modes = (chained.isolation, chained.read_only)
         return Result(columns=[], kind="COMMIT" if committed and not failed else "ROLLBACK")
 
     def _commit(self) -> None:

@@ -196,7 +196,7 @@ class Transaction:
 
     __slots__ = ("snapshot", "_working", "_ops", "_pending", "explicit", "failed",
                  "isolation", "statements", "queries", "fk_reads", "fk_removed", "drawn",
-                 "read_only", "claims", "marks", "reset_sequences", "deferred_checks",
+                 "read_only", "base_modes", "claims", "marks", "reset_sequences", "deferred_checks",
                  "constraint_modes", "__weakref__")
 
     def __init__(self, snapshot: Root, explicit: bool) -> None:
@@ -208,6 +208,8 @@ class Transaction:
         self.failed = False           # an error happened: only ROLLBACK is accepted
         self.isolation = "repeatable read"   # txn/isolation.py: the level in force
         self.read_only = False        # BEGIN READ ONLY / SET TRANSACTION READ ONLY: 25006
+        # (isolation, read_only) an abort leaves: the modes it began with, not SET (session)
+        self.base_modes = ("repeatable read", False)
         # READ COMMITTED only: (prepared, parameter values) of each statement run, so
         # the transaction can be run again on a newer root (None: not recorded).
         self.statements: list | None = None
