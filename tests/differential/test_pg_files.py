@@ -144,3 +144,61 @@ def test_a_value_that_does_not_fit_is_22p02_on_both(pg, shared_dir):
         conn.execute(f"COPY t FROM '{path}' (FORMAT csv)")
     assert ours.value.sqlstate == theirs.value.sqlstate == "22P02"
     assert "line 2" in str(ours.value) and "line 2" in str(theirs.value)
+
+
+SAME_BYTES_TABLE = ("(a INT, b TEXT, n NUMERIC(6,2), d DATE, e BOOLEAN, f FLOAT8, "
+                    "ts TIMESTAMP, ar INT[], j JSONB)")
+SAME_BYTES_ROWS = (
+    "INSERT INTO t VALUES (1, 'x,y', 1.50, '2024-01-02', true, 1.5, '2024-01-02 03:04:05.5', "
+    "'{1,NULL,3}', '{\"a\": [1, \"x,y\"]}'), "
+    "(2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), "
+    "(3, 'q\"uote', -0.5, '2000-12-31', false, -2e-05, NULL, '{}', '\"s\"'), "
+    "(4, E'tab\\there', 0, NULL, NULL, 1e20, NULL, NULL, NULL), "
+    "(5, '', 2, NULL, NULL, 1e-7, NULL, NULL, NULL), (6, 'nil', 3, NULL, NULL, "
+    "123456789012345.6, NULL, NULL, NULL), (7, E'two\\nlines', 4, NULL, NULL, 0.1, NULL, "
+    "NULL, NULL), (8, '\\.', 5, NULL, NULL, 'NaN'::float8, NULL, NULL, NULL)")
+
+
+@pytest.mark.parametrize("fmt", [
+    "(FORMAT csv, HEADER)", "(FORMAT text)", "(FORMAT csv, NULL 'nil', DELIMITER ';')",
+    "(FORMAT csv, FORCE_QUOTE *)", "(FORMAT csv, FORCE_QUOTE (b, j), HEADER)",
+    "(FORMAT csv, QUOTE '''', ESCAPE '\\')"])
+def test_copy_to_writes_the_bytes_postgres_writes(pg, shared_dir, fmt):
+    """COPY ... TO: each value its output text (booleans t/f, floats as float8out),
+    quoted only where PostgreSQL quotes it (or FORCE_QUOTE asks), NULL never quoted."""
+    pg.execute("SET TimeZone = 'UTC'")
+    pg.execute("DROP TABLE IF EXISTS t")
+    pg.execute(f"CREATE TABLE t {SAME_BYTES_TABLE}")
+    pg.execute(SAME_BYTES_ROWS)
+    theirs_path = os.path.join(shared_dir, "pg_bytes.dat")
+    if os.path.exists(theirs_path):
+        os.remove(theirs_path)
+    pg.execute(f"COPY t TO '{theirs_path}' {fmt}")
+    conn = import_rustmemodb().connect()
+    conn.execute(f"CREATE TABLE t {SAME_BYTES_TABLE}")
+    conn.execute(SAME_BYTES_ROWS)
+    ours_path = os.path.join(shared_dir, "our_bytes.dat")
+    conn.execute(f"COPY t TO '{ours_path}' {fmt}")
+    with open(theirs_path, "rb") as f:
+        theirs = f.read()
+    with open(ours_path, "rb") as f:
+        ours = f.read()
+    assert ours == theirs
+
+
+def test_force_quote_is_for_copy_to_in_csv(shared_dir):
+    rmdb = import_rustmemodb()
+    conn = rmdb.connect()
+    conn.execute("CREATE TABLE t (a INT, b TEXT)")
+    path = os.path.join(shared_dir, "fq.csv")
+    with open(path, "w") as f:
+        f.write("1,x\n")
+    with pytest.raises(rmdb.Error) as e:
+        conn.execute(f"COPY t FROM '{path}' (FORMAT csv, FORCE_QUOTE *)")
+    assert e.value.sqlstate == "0A000"
+    with pytest.raises(rmdb.Error) as e:
+        conn.execute(f"COPY t TO '{path}' (FORMAT text, FORCE_QUOTE *)")
+    assert e.value.sqlstate == "0A000"
+    with pytest.raises(rmdb.Error) as e:
+        conn.execute(f"COPY t TO '{path}' (FORMAT csv, FORCE_QUOTE (nosuch))")
+    assert e.value.sqlstate == "42703"

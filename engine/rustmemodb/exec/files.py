@@ -24,7 +24,7 @@ import json
 import os
 import re
 
-from ..lazy_import import arrow as pa
+from ..lazy_import import arrow as pa, numpy as np
 
 from .. import errors, types
 from .functions.cast import from_text, to_text
@@ -292,7 +292,8 @@ def _write_text(path: str, table: pa.Table, columns, options) -> None:
     def field(v, t) -> str:
         if v is None:
             return null
-        s = v if isinstance(v, str) else to_text(v, t)
+        s = v if isinstance(v, str) else ("t" if v else "f") if t == types.BOOLEAN \
+            else to_text(v, t)
         return (s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
                 .replace("\r", "\\r").replace(delimiter, "\\" + delimiter))
     data = [types.py_values(c) for c in table.columns]
@@ -408,27 +409,92 @@ def write_file(fmt: str, path: str, table: pa.Table, columns, options: dict) -> 
         if fmt == "text":
             _write_text(path, table, columns, options)
             return
-        import pyarrow.csv as pcsv
-        out = _as_text_columns(table, columns)
-        header = bool(options.get("header", False))
-        delimiter = options.get("delimiter", ",")
-        null = options.get("null", "")
-        wo = pcsv.WriteOptions(include_header=header, delimiter=delimiter,
-                               quoting_style="needed")
-        if null:
-            out = pa.Table.from_arrays([_fill_null_text(c, null) for c in out.columns],
-                                       names=out.column_names)
-        pcsv.write_csv(out, path, write_options=wo)
+        _write_csv(path, table, columns, options)
     except OSError as exc:
         raise errors.sql_error("58030", f'could not write file "{path}": {exc.strerror or exc}'
                                ) from None
 
 
-def _fill_null_text(col, null: str):
+def _write_csv(path: str, table: pa.Table, columns, options: dict) -> None:
+    """COPY ... TO (FORMAT csv) as PostgreSQL writes it: each value its output text
+    (booleans t/f), quoted only where it must be (it holds the delimiter, the quote, a
+    line break, or equals the NULL string, so '' is "" by default) or FORCE_QUOTE asks,
+    the quote doubled (or escaped by ESCAPE); NULL is the NULL string, never quoted."""
     import pyarrow.compute as pc
-    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-        return pc.fill_null(col, null)
-    return pc.fill_null(col.cast(pa.large_string()), null)
+    delimiter = options.get("delimiter", ",")
+    quote = options.get("quote", '"')
+    escape = options.get("escape", quote)
+    null = options.get("null", "")
+    forced = options.get("force_quote") or ()
+    unknown = [c for c in forced if c != "*" and c not in {n for n, _ in columns}]
+    if unknown:
+        raise errors.sql_error("42703", f'column "{unknown[0]}" does not exist')
+
+    def quoted(text, force: bool):
+        need = pc.or_(pc.or_(pc.match_substring(text, delimiter),
+                             pc.match_substring(text, quote)),
+                      pc.or_(pc.match_substring(text, "\n"), pc.match_substring(text, "\r")))
+        need = pc.or_(need, pc.equal(text, null))
+        if len(columns) == 1:                  # alone on its line, \. would end the data
+            need = pc.or_(need, pc.equal(text, "\\."))
+        body = text
+        if escape != quote:
+            body = pc.replace_substring(body, escape, escape + escape)
+        body = pc.replace_substring(body, quote, escape + quote)
+        q = pa.scalar(quote, pa.large_string())
+        wrapped = pc.binary_join_element_wise(q, body, q, pa.scalar("", pa.large_string()))
+        return wrapped if force else pc.if_else(pc.fill_null(need, False), wrapped, text)
+
+    parts = []
+    for col, (name, t) in zip(table.columns, columns):
+        text = _output_text(col, t)
+        parts.append(pc.fill_null(quoted(text, "*" in forced or name in forced), null))
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        if options.get("header"):
+            names = pa.array([n for n, _ in columns], pa.large_string())
+            f.write(delimiter.join(quoted(names, False).to_pylist()) + "\n")
+        if parts and table.num_rows:
+            lines = pc.binary_join_element_wise(*parts, pa.scalar(delimiter, pa.large_string()))
+            for chunk in (lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]):
+                f.write("\n".join(chunk.to_pylist()) + "\n")
+        elif table.num_rows:                  # no columns: one empty line per row
+            f.write("\n" * table.num_rows)
+
+
+def _output_text(col, t: str):
+    """A column as PostgreSQL's output text (large_string, NULLs kept): strings as they
+    are, integers and floats by Arrow's cast (the shortest round-trip digits, as
+    PostgreSQL's float8out), booleans t/f, anything else by the engine's to_text."""
+    import pyarrow.compute as pc
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    kind = col.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return col.cast(pa.large_string())
+    if t == types.BOOLEAN and pa.types.is_boolean(kind):
+        return pc.if_else(col, "t", "f").cast(pa.large_string())
+    if t in (types.INTEGER, types.FLOAT) and (pa.types.is_integer(kind) or
+                                               pa.types.is_floating(kind)):
+        text = col.cast(pa.large_string())
+        if pa.types.is_floating(kind):
+            # Arrow's shortest digits are float8out's, but not where it switches to an
+            # exponent (1e-05, 1e+16), nor its spelling of the infinities and NaN: those
+            # values are written by to_text
+            magnitude = pc.abs(col)
+            odd = pc.or_kleene(pc.or_kleene(pc.and_(pc.less(magnitude, 1e-4),
+                                                    pc.not_equal(col, 0.0)),
+                                            pc.greater_equal(magnitude, 1e15)),
+                               pc.or_kleene(pc.invert(pc.is_finite(col)),
+                                            pc.match_substring(text, "e")))
+            where = np.flatnonzero(pc.fill_null(odd, False).to_numpy(zero_copy_only=False))
+            if len(where):
+                values = text.to_pylist()
+                for i in where.tolist():
+                    values[i] = to_text(col[i].as_py(), t)
+                text = pa.array(values, pa.large_string())
+        return text
+    return pa.array([None if v is None else to_text(v, t) for v in types.py_values(col)],
+                    pa.large_string())
 
 
 def _as_text_columns(table: pa.Table, columns, arrays: bool = True) -> pa.Table:

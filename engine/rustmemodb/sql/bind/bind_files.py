@@ -178,6 +178,10 @@ def bind_copy(stmt, node: exp.Copy) -> LogicalNode:
     if fmt not in files.FORMATS:
         raise errors.not_supported(f"COPY format {fmt}")
     root = getattr(stmt, "file_root", None)
+    if "force_quote" in options and (node.args.get("kind") or fmt != "csv"):
+        raise errors.sql_error("0A000", "COPY force quote only available using COPY TO"
+                               if node.args.get("kind") else
+                               "COPY force quote available only in CSV mode")
     if node.args.get("kind"):
         return _copy_from(stmt, node.this, files.resolve_paths(path, root), fmt, options)
     out = files.resolve_paths(path, root, for_write=True)[0]
@@ -193,6 +197,15 @@ def _copy_options(stmt, params) -> dict:
             options["format"] = value.name.lower() if value is not None else "text"
         elif name == "header":
             options["header"] = True if value is None else bool(_flag(stmt, value))
+        elif name == "force_quote":          # TO, CSV: these columns' values always quoted
+            if isinstance(value, exp.Star):
+                options[name] = ("*",)
+            else:
+                items = value.expressions if isinstance(value, exp.Tuple) else \
+                    [value.this if isinstance(value, exp.Paren) else value]
+                if not all(isinstance(i, exp.Column) for i in items):
+                    raise errors.syntax_error("FORCE_QUOTE takes * or a list of column names")
+                options[name] = tuple(i.name for i in items)
         elif name in ("delimiter", "null", "quote", "escape"):
             v = _const(stmt, value) if value is not None else None
             if not isinstance(v, str):
