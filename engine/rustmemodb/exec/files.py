@@ -430,35 +430,53 @@ def _write_csv(path: str, table: pa.Table, columns, options: dict) -> None:
     if unknown:
         raise errors.sql_error("42703", f'column "{unknown[0]}" does not exist')
 
-    def quoted(text, force: bool):
-        need = pc.or_(pc.or_(pc.match_substring(text, delimiter),
-                             pc.match_substring(text, quote)),
-                      pc.or_(pc.match_substring(text, "\n"), pc.match_substring(text, "\r")))
-        need = pc.or_(need, pc.equal(text, null))
-        if len(columns) == 1:                  # alone on its line, \. would end the data
-            need = pc.or_(need, pc.equal(text, "\\."))
+    def quoted(text, force: bool, plain: bool = False):
+        if force:
+            need = None
+        elif plain:        # digits, signs, points, colons: only the NULL string can clash
+            need = pc.equal(text, null) if null else None
+            if need is None or not pc.any(need).as_py():
+                return text
+        else:
+            need = pc.or_(pc.or_(pc.match_substring(text, delimiter),
+                                 pc.match_substring(text, quote)),
+                          pc.or_(pc.match_substring(text, "\n"),
+                                 pc.match_substring(text, "\r")))
+            need = pc.or_(need, pc.equal(text, null))
+            if len(columns) == 1:              # alone on its line, \. would end the data
+                need = pc.or_(need, pc.equal(text, "\\."))
         body = text
         if escape != quote:
             body = pc.replace_substring(body, escape, escape + escape)
         body = pc.replace_substring(body, quote, escape + quote)
         q = pa.scalar(quote, pa.large_string())
         wrapped = pc.binary_join_element_wise(q, body, q, pa.scalar("", pa.large_string()))
-        return wrapped if force else pc.if_else(pc.fill_null(need, False), wrapped, text)
+        return wrapped if need is None else pc.if_else(pc.fill_null(need, False), wrapped, text)
 
+    # numbers, dates and timestamps print only these characters: with a delimiter and a
+    # quote outside them their text never needs quotes
+    plain_ok = not set(delimiter + quote) & set("0123456789+-.:eE NaInfity")
     parts = []
     for col, (name, t) in zip(table.columns, columns):
         text = _output_text(col, t)
-        parts.append(pc.fill_null(quoted(text, "*" in forced or name in forced), null))
-    with open(path, "w", encoding="utf-8", newline="") as f:
+        plain = plain_ok and t in (types.INTEGER, types.FLOAT, types.DATE, types.TIMESTAMP,
+                                   types.BOOLEAN)
+        parts.append(pc.fill_null(quoted(text, "*" in forced or name in forced, plain), null))
+    with open(path, "wb") as f:
         if options.get("header"):
             names = pa.array([n for n, _ in columns], pa.large_string())
-            f.write(delimiter.join(quoted(names, False).to_pylist()) + "\n")
+            f.write((delimiter.join(quoted(names, False).to_pylist()) + "\n").encode())
         if parts and table.num_rows:
+            # each line ends with its newline, so the joined values' bytes are the file
+            parts[-1] = pc.binary_join_element_wise(parts[-1], pa.scalar("\n", pa.large_string()),
+                                                    pa.scalar("", pa.large_string()))
             lines = pc.binary_join_element_wise(*parts, pa.scalar(delimiter, pa.large_string()))
             for chunk in (lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]):
-                f.write("\n".join(chunk.to_pylist()) + "\n")
+                offsets = np.frombuffer(chunk.buffers()[1], np.int64)[
+                    chunk.offset:chunk.offset + len(chunk) + 1]
+                f.write(memoryview(chunk.buffers()[2])[int(offsets[0]):int(offsets[-1])])
         elif table.num_rows:                  # no columns: one empty line per row
-            f.write("\n" * table.num_rows)
+            f.write(b"\n" * table.num_rows)
 
 
 def _output_text(col, t: str):
@@ -493,8 +511,29 @@ def _output_text(col, t: str):
                     values[i] = to_text(col[i].as_py(), t)
                 text = pa.array(values, pa.large_string())
         return text
+    if t in (types.DATE, types.TIMESTAMP) and (pa.types.is_date32(kind) or (
+            pa.types.is_timestamp(kind) and kind.tz is None)) and _plain_years(col):
+        text = col.cast(pa.large_string())    # ISO, as DateStyle ISO prints them
+        if pa.types.is_timestamp(kind):       # .500000 -> .5, .000000 -> nothing
+            micros = pc.cast(col, pa.int64())
+            if not pc.any(pc.not_equal(pc.subtract(micros, pc.multiply(
+                    pc.divide(micros, 1_000_000), 1_000_000)), 0)).as_py():
+                return pc.utf8_slice_codeunits(text, 0, 19)     # whole seconds: cut
+            text = pc.replace_substring_regex(text, r"(\.[0-9]*?)0+$", r"\1")
+            text = pc.replace_substring_regex(text, r"\.$", "")
+        return text
     return pa.array([None if v is None else to_text(v, t) for v in types.py_values(col)],
                     pa.large_string())
+
+
+def _plain_years(col) -> bool:
+    """Whether every date or timestamp is within years 1-9999 (no infinity, no BC), where
+    Arrow's text is PostgreSQL's."""
+    import pyarrow.compute as pc
+    if col.null_count == len(col) or infinity.in_arrow(col):
+        return col.null_count == len(col)
+    low, high = pc.min_max(col).values()
+    return low.as_py().year >= 1 and high.as_py().year <= 9999
 
 
 def _as_text_columns(table: pa.Table, columns, arrays: bool = True) -> pa.Table:
