@@ -286,23 +286,44 @@ def _read_text(path: str, columns, options) -> pa.Table:
 
 
 def _write_text(path: str, table: pa.Table, columns, options) -> None:
+    """COPY ... TO (FORMAT text): each value its output text (``_output_text``) with
+    backslash, tab, newline, carriage return and the delimiter escaped; NULL is the NULL
+    string (``\\N``)."""
+    import pyarrow.compute as pc
     delimiter = options.get("delimiter", "\t")
     null = options.get("null", "\\N")
+    escapes = [("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"),
+               (delimiter, "\\" + delimiter)]
+    parts = []
+    for col, (_, t) in zip(table.columns, columns):
+        text = _output_text(col, t)
+        for plain, escaped in escapes:
+            text = pc.replace_substring(text, plain, escaped)
+        parts.append(pc.fill_null(text, null))
+    header = delimiter.join(n for n, _ in columns) if options.get("header") else None
+    _write_lines(path, header, parts, delimiter, table.num_rows)
 
-    def field(v, t) -> str:
-        if v is None:
-            return null
-        s = v if isinstance(v, str) else ("t" if v else "f") if t == types.BOOLEAN \
-            else to_text(v, t)
-        return (s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-                .replace("\r", "\\r").replace(delimiter, "\\" + delimiter))
-    data = [types.py_values(c) for c in table.columns]
-    kinds = [t for _, t in columns]
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
-        if options.get("header"):
-            f.write(delimiter.join(n for n, _ in columns) + "\n")
-        for i in range(table.num_rows):
-            f.write(delimiter.join(field(col[i], t) for col, t in zip(data, kinds)) + "\n")
+
+def _write_lines(path: str, header: str | None, parts: list, delimiter: str,
+                 num_rows: int) -> None:
+    """The file of ``header`` (if any) then one line per row: the row's texts from
+    ``parts`` (large_string columns without NULLs) joined by ``delimiter``. Each line
+    ends with its newline, so the joined values' bytes are the file, written as they are."""
+    import pyarrow.compute as pc
+    with open(path, "wb") as f:
+        if header is not None:
+            f.write((header + "\n").encode())
+        if parts and num_rows:
+            last = pc.binary_join_element_wise(parts[-1], pa.scalar("\n", pa.large_string()),
+                                               pa.scalar("", pa.large_string()))
+            lines = pc.binary_join_element_wise(*parts[:-1], last,
+                                                pa.scalar(delimiter, pa.large_string()))
+            for chunk in (lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]):
+                offsets = np.frombuffer(chunk.buffers()[1], np.int64)[
+                    chunk.offset:chunk.offset + len(chunk) + 1]
+                f.write(memoryview(chunk.buffers()[2])[int(offsets[0]):int(offsets[-1])])
+        elif num_rows:                        # no columns: one empty line per row
+            f.write(b"\n" * num_rows)
 
 
 def _to_engine(table: pa.Table, columns, path) -> pa.Table:
@@ -462,21 +483,11 @@ def _write_csv(path: str, table: pa.Table, columns, options: dict) -> None:
         plain = plain_ok and t in (types.INTEGER, types.FLOAT, types.DATE, types.TIMESTAMP,
                                    types.BOOLEAN)
         parts.append(pc.fill_null(quoted(text, "*" in forced or name in forced, plain), null))
-    with open(path, "wb") as f:
-        if options.get("header"):
-            names = pa.array([n for n, _ in columns], pa.large_string())
-            f.write((delimiter.join(quoted(names, False).to_pylist()) + "\n").encode())
-        if parts and table.num_rows:
-            # each line ends with its newline, so the joined values' bytes are the file
-            parts[-1] = pc.binary_join_element_wise(parts[-1], pa.scalar("\n", pa.large_string()),
-                                                    pa.scalar("", pa.large_string()))
-            lines = pc.binary_join_element_wise(*parts, pa.scalar(delimiter, pa.large_string()))
-            for chunk in (lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]):
-                offsets = np.frombuffer(chunk.buffers()[1], np.int64)[
-                    chunk.offset:chunk.offset + len(chunk) + 1]
-                f.write(memoryview(chunk.buffers()[2])[int(offsets[0]):int(offsets[-1])])
-        elif table.num_rows:                  # no columns: one empty line per row
-            f.write(b"\n" * table.num_rows)
+    header = None
+    if options.get("header"):
+        names = pa.array([n for n, _ in columns], pa.large_string())
+        header = delimiter.join(quoted(names, False).to_pylist())
+    _write_lines(path, header, parts, delimiter, table.num_rows)
 
 
 def _output_text(col, t: str):
@@ -515,9 +526,7 @@ def _output_text(col, t: str):
             pa.types.is_timestamp(kind) and kind.tz is None)) and _plain_years(col):
         text = col.cast(pa.large_string())    # ISO, as DateStyle ISO prints them
         if pa.types.is_timestamp(kind):       # .500000 -> .5, .000000 -> nothing
-            micros = pc.cast(col, pa.int64())
-            if not pc.any(pc.not_equal(pc.subtract(micros, pc.multiply(
-                    pc.divide(micros, 1_000_000), 1_000_000)), 0)).as_py():
+            if pc.all(pc.ends_with(text, ".000000")).as_py() is not False:
                 return pc.utf8_slice_codeunits(text, 0, 19)     # whole seconds: cut
             text = pc.replace_substring_regex(text, r"(\.[0-9]*?)0+$", r"\1")
             text = pc.replace_substring_regex(text, r"\.$", "")

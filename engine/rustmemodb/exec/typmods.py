@@ -80,6 +80,7 @@ _LENGTH_TYPES = {"varchar": "character varying", "bpchar": "character"}
 
 _REAL_MAX = 3.4028234663852886e38     # float4's largest finite value
 _REAL_TINY = 1.401298464324817e-45    # its smallest positive (denormal) value
+_INF = float("inf")
 
 
 def fit_real(value: float) -> float:
@@ -93,9 +94,6 @@ def fit_real(value: float) -> float:
     if 0 < magnitude < _REAL_TINY / 2:
         raise errors.sql_error("22003", "value out of range: underflow")
     return value
-
-
-_INF = float("inf")
 
 
 # typmod -> (lowest, highest, the type's name in PostgreSQL's error)
