@@ -111,11 +111,14 @@ def sql_name(sql_type: str) -> str:
 
 
 def shown_type(sql_type: str) -> str:
-    """A type as error messages name it (PostgreSQL's json for JSONT)."""
+    """A type as error messages name it (PostgreSQL's json for JSONT, jsonb for JSON)."""
     if composite.is_record(sql_type):
         return composite.type_name(sql_type)
-    return "json" if sql_type == JSONT else "json[]" if sql_type == JSONT + "[]" \
-        else sql_type.lower()
+    return _SHOWN_NAMES.get(sql_type) or sql_type.lower()
+
+
+_SHOWN_NAMES = {JSONT: "json", JSONT + "[]": "json[]", JSON: "jsonb", JSON + "[]": "jsonb[]"}
+
 
 def _arrow_types() -> dict:
     """SQL type -> Arrow type, built on first use: ``import pyarrow`` (with numpy) is most

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from . import (admin, advisory, aggregate, arith, array, bitwise, bytea, compare, datetime,
                duckdb_more, duckdb_names, json, json_out, json_text,
-               jsonb, math, misc, pg_catalog_functions, quoting, record, regex, string,
+               jsonb, jsonb_order, math, misc, pg_catalog_functions, quoting, record, regex, string,
                templates, textsearch, time_of_day, trig, ranges)
 from . import bit_ops, money_ops, network, numeric_ops, timetz_ops
 
@@ -19,3 +19,4 @@ def register_all(reg) -> None:
     bit_ops.register(reg)
     timetz_ops.register(reg)
     numeric_ops.register(reg)
+    jsonb_order.register(reg)   # jsonb's own order, before the text comparisons

@@ -28,7 +28,7 @@ from .bind_expr import WINDOW_ONLY, ExprBinder, over_required
 from .bind_select import _explicit_nulls
 from .bind_object_agg import CLASSES as OBJECT_AGGS, bind_object_agg
 from .whole_row import JSON_ROW, as_row_object
-from . import enum_order
+from . import enum_order, sort_keys
 
 _NAMES = {exp.GroupConcat: "string_agg", exp.LogicalAnd: "bool_and", exp.LogicalOr: "bool_or",
           exp.Stddev: "stddev", exp.StddevSamp: "stddev_samp", exp.StddevPop: "stddev_pop",
@@ -198,8 +198,8 @@ def ordered_arg(inner, value, order: list, distinct: bool) -> tuple:
     if distinct and any(k[0] != value for k in keys):
         raise errors.sql_error("42P10", "in an aggregate with DISTINCT, ORDER BY expressions "
                                         "must appear in argument list")
-    # an enum key sorts by label position (enum_order.py)
-    keys = [(enum_order.sort_key(inner.stmt.functions, k), d, nf) for k, d, nf in keys]
+    # an enum key sorts by label position, a jsonb one in jsonb order (sort_keys.py)
+    keys = [(sort_keys.sort_key(inner.stmt.functions, k), d, nf) for k, d, nf in keys]
     arg = value
     if any(k[0] != value for k in keys):
         arg = make_call("agg_pack", [value] + [k[0] for k in keys])

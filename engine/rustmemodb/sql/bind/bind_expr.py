@@ -13,6 +13,7 @@ JSON operators are delegated to hooks on the statement binder.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 from sqlglot import exp
 
@@ -505,8 +506,11 @@ class ExprBinder:
         fit = _retype if target == types.NUMERIC else adapt
         arg = fit(arg, target)
         values = [fit(v, target) for v in values]
-        for v in values:  # type-check each comparison like `arg = v`
-            self.call("eq", [arg, v], node)
+        tests = [self.call("eq", [arg, v], node) for v in values]  # each type-checked
+        if target == types.JSON:
+            # jsonb equality is not text equality (1.0 = 1: jsonb_order.py): OR of its `=`
+            out = functools.reduce(lambda a, b: self.call("or", [a, b], node), tests)
+            return self.call("not", [out], node) if node.args.get("negate") else out
         out = InList(arg, tuple(values), negated=bool(node.args.get("negate")))
         if isinstance(arg, Const) and all(isinstance(v, Const) for v in values):
             return Const(compile_row(out)((), []), types.BOOLEAN)

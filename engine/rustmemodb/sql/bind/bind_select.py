@@ -31,7 +31,7 @@ from .bind_from import bind_from
 from .bind_locks import bind_locks, lockable_table, wait_policy, with_rowid
 from .coerce import common_type, adapt
 from .scope import Scope
-from . import enum_order
+from . import sort_keys
 from .bind_expr import _retype
 from .bind_expr import _OID_OUT, _object_identifier
 from .bind_grouping_sets import expand_group_by
@@ -699,7 +699,7 @@ def _finish(stmt, node, plan, select_exprs, names, order_specs,
             h += 1
             key = ColRef(pos, plan.columns[pos][1])
         require_ordering(key.type)
-        keys.append((enum_order.sort_key(stmt.functions, key), desc, nulls_first))
+        keys.append((sort_keys.sort_key(stmt.functions, key), desc, nulls_first))
     ties = with_ties(node)
     if ties:
         plan = keep_ties(stmt, node, plan, keys, _limit_count(node.args["limit"]), parent)

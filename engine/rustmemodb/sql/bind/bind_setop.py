@@ -18,7 +18,7 @@ from ..parse import position_of
 from .scope import Scope
 from .bind_select import bind_query, null_outputs, _explicit_nulls, _limit
 from .bind_expr import ExprBinder
-from . import enum_order
+from . import sort_keys
 from .json_equality import require_equality
 
 _KINDS = {exp.Union: "union", exp.Intersect: "intersect", exp.Except: "except"}
@@ -126,6 +126,6 @@ def order_and_limit(stmt, node, plan: LogicalNode) -> LogicalNode:
                 key = ColRef(k - 1, t, n)
             else:
                 key = binder.bind(e)
-            keys.append((enum_order.sort_key(stmt.functions, key), desc, nulls_first))
+            keys.append((sort_keys.sort_key(stmt.functions, key), desc, nulls_first))
         plan = LogicalSort(plan.columns, plan, keys)
     return _limit(stmt, node, plan)

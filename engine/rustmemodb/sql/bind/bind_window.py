@@ -32,7 +32,7 @@ from .coerce import adapt
 from .bind_select import _explicit_nulls
 from .bind_aggregate_ext import _NAMES, _PAIRS
 from ...plan.aggregates import FRAME_STATISTICS, PAIR_EXTREMES, VARIANCES
-from . import enum_order
+from . import enum_order, sort_keys
 
 PAIRS = FRAME_STATISTICS + PAIR_EXTREMES
 
@@ -226,7 +226,7 @@ def _order_item(binder, o):
     desc = bool(o.args.get("desc")) if isinstance(o, exp.Ordered) else False
     nulls_first = bool(o.args.get("nulls_first")) if isinstance(o, exp.Ordered) and \
         _explicit_nulls(o) else desc
-    return (enum_order.sort_key(binder.stmt.functions, binder.bind(e)), desc, nulls_first)
+    return (sort_keys.sort_key(binder.stmt.functions, binder.bind(e)), desc, nulls_first)
 
 
 def _frame(spec, ordered: int):
