@@ -98,9 +98,10 @@ def _sargable(e: Expr, width: int):
 
 
 def _same_type(col: ColRef, key: Expr) -> bool:
-    if col.type == "NUMERIC":
+    if col.type == "NUMERIC" or col.type == "JSON":
         # an index holds a numeric's key with its scale (numeric.py): 2 and 2.00 are
-        # equal numbers but different keys, so numeric predicates are scanned
+        # equal numbers but different keys, so numeric predicates are scanned; a jsonb
+        # index holds canonical text, whose order is not jsonb's (jsonb_order.py)
         return False
     return key.type == col.type or key.type in ("NULL", "UNKNOWN")
 

@@ -45,8 +45,8 @@ def use_index_join(plan: LogicalNode, root=None) -> LogicalNode:
         return plan
     key = plan.equi_keys[0][1]
     version = root.tables.get(right.table)
-    if not isinstance(key, ColRef) or version is None or key.type == "NUMERIC":
-        return plan         # numerics match by value, not by key (use_index._same_type)
+    if not isinstance(key, ColRef) or version is None or key.type in ("NUMERIC", "JSON"):
+        return plan         # numerics and jsonb match by value, not by key (use_index._same_type)
     name = next((n for n, ix in version.indexes.items()
                  if not ix.keyed and tuple(ix.columns) == (key.index,)), None)
     if name is None:
