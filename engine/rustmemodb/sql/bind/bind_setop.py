@@ -31,8 +31,19 @@ def bind_set_operation(stmt, node, parent) -> LogicalNode:
     right = bind_query(stmt, node.expression, parent)
     if node.args.get("by_name"):
         left, right = _by_name(left, right, node)
-    plan = set_operation(left, right, kind, all_, node)
+    plan = set_operation(left, right, kind, all_, node,
+                         (literal_outputs(node.this), literal_outputs(node.expression)))
     return order_and_limit(stmt, node, plan)
+
+
+def literal_outputs(side) -> frozenset[int]:
+    """The output positions of a SELECT that are a bare quoted literal: of unknown type
+    in PostgreSQL, so the other side's type (``SELECT d UNION SELECT '2020-01-01'``)."""
+    if not isinstance(side, exp.Select):
+        return frozenset()
+    return frozenset(i for i, e in enumerate(side.expressions)
+                     if isinstance(e.unalias() if isinstance(e, exp.Alias) else e, exp.Literal)
+                     and (e.unalias() if isinstance(e, exp.Alias) else e).is_string)
 
 
 def _by_name(left: LogicalNode, right: LogicalNode, node) -> tuple[LogicalNode, LogicalNode]:
@@ -62,18 +73,31 @@ def _by_name(left: LogicalNode, right: LogicalNode, node) -> tuple[LogicalNode, 
 
 
 def set_operation(left: LogicalNode, right: LogicalNode, kind: str, all_: bool,
-                  node=None) -> LogicalSetOp:
+                  node=None, literals=(frozenset(), frozenset())) -> LogicalSetOp:
+    """``literals``: each side's outputs that are a quoted literal (literal_outputs)."""
     if len(left.columns) != len(right.columns):
         raise errors.sql_error("42601", f"each {kind.upper()} query must have the same number "
                                         "of columns", position=position_of(node) if node else None)
     lnull, rnull = null_outputs(left), null_outputs(right)
-    out_types = [unify_types(types.NULL if i in lnull else lt, types.NULL if i in rnull else rt,
-                             kind) for i, (lt, rt) in enumerate(zip(left.types, right.types))]
-    out_types = [types.TEXT if t == types.NULL else t for t in out_types]
+    out_types = [unify_types(_side_type(i, lt, rt, lnull, literals[0]),
+                             _side_type(i, rt, lt, rnull, literals[1]), kind)
+                 for i, (lt, rt) in enumerate(zip(left.types, right.types))]
+    out_types = [types.TEXT if t in (types.NULL, types.UNKNOWN) else t for t in out_types]
     if not all_:      # rows are compared: json has no equality (json_equality.py)
         require_equality(out_types, position_of(node) if node else None)
     columns = [(n, t) for n, t in zip(left.names, out_types)]
     return LogicalSetOp(columns, conform(left, out_types), conform(right, out_types), kind, all_)
+
+
+def _side_type(i: int, t: str, other: str, nulls, literals) -> str:
+    """A side's type for output ``i`` as the union resolves it: a bare NULL has none, and
+    a quoted literal takes the other side's type, except a number's (a quoted literal
+    never becomes a number here: DESIGN.md)."""
+    if i in nulls:
+        return types.NULL
+    if i in literals and t == types.TEXT and not types.is_numeric(other):
+        return types.UNKNOWN
+    return t
 
 
 def unify_types(a: str, b: str, what: str) -> str:
