@@ -46,7 +46,7 @@ class LogicalCreateTableAs(LogicalNode):
 class LogicalDropTable(LogicalNode):
     targets: tuple
     if_exists: bool = False
-    cascade: bool = False        # drop the foreign keys that reference a dropped table
+    cascade: bool = False        # drop the foreign keys and views that use a dropped table
     materialized: bool = False   # DROP MATERIALIZED VIEW: the targets must be ones
 
 
@@ -86,6 +86,7 @@ class LogicalCreateView(LogicalNode):
 class LogicalDropView(LogicalNode):
     targets: tuple
     if_exists: bool = False
+    cascade: bool = False        # drop the views that read a dropped view
 
 
 @dataclass

@@ -36,7 +36,9 @@ from ...storage.chunk import conform
 from ...storage.table import Chunk
 from ...storage.table import replace as evolve
 from .. import constraints
-from .ddl import change_sequence, create_owned_sequence, drop_owned_sequences
+from .ddl import (change_sequence, create_owned_sequence, drop_dependent_views,
+                  drop_owned_sequences, follow_rename)
+from ...catalog import view_dependencies
 from ..expr.vector import as_array, evaluate
 from ..run import operator
 
@@ -146,6 +148,8 @@ def _default_values(ctx, step: AddColumn, version) -> pa.Array:
 def _drop_column(txn, ctx, version, step: DropColumn):
     schema, pos = version.schema, step.pos
     _drop_dependent_fks(txn, schema, step.name, step.cascade)
+    drop_dependent_views(txn, schema.name, f"column {step.name} of table {schema.name}",
+                         step.cascade, column=step.name)
     drop_owned_sequences(txn, schema.name, schema, column=step.name)
     remap = {old: (old if old < pos else old - 1) for old in range(len(schema.columns)) if old != pos}
     new = map_chunks(version, lambda b: b.remove_column(pos), step.schema)
@@ -189,6 +193,8 @@ def _rename_column(txn, ctx, version, step: RenameColumn):
                             for f in v.schema.foreign_keys)
             txn.replace_table(other, v.with_schema(v.schema.with_(foreign_keys=renamed)))
     _follow_owner(txn, (table, step.old), (table, step.new))
+    follow_rename(txn, lambda sql: view_dependencies.renamed_column(sql, table, step.old,
+                                                                   step.new))
     names = list(step.schema.names)
     return map_chunks(version, lambda b: b.rename_columns(names), step.schema)
 
@@ -206,6 +212,7 @@ def _rename_table(txn, version, step: RenameTable) -> str:
             txn.replace_table(other, v.with_schema(v.schema.with_(foreign_keys=moved)))
     for column in version.schema.names:
         _follow_owner(txn, (old, column), (new, column))
+    follow_rename(txn, lambda sql: view_dependencies.renamed_relation(sql, old, new))
     return new
 
 
@@ -234,6 +241,12 @@ def _set_not_null(txn, ctx, version, step: SetNotNull):
 def _change_type(txn, ctx, version, step: ChangeType):
     pos = step.pos
     column = step.schema.columns[pos]
+    name = version.schema.columns[pos].name
+    used = view_dependencies.readers(txn.working, version.schema.name, name)
+    if used:      # the view's output types would change under it (PostgreSQL: 0A000)
+        raise errors.sql_error(
+            "0A000", "cannot alter type of a column used by a view or rule",
+            detail=f'rule _RETURN on {used[0].kind} {used[0].name} depends on column "{name}"')
     field = pa.field(column.name, column.arrow_type)
 
     def convert(batch):

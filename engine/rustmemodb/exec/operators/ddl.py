@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 
 from ... import errors, notices, numeric_arrays
+from ...catalog import view_dependencies
 from ...plan.ddl import (LogicalCreateFunction, LogicalCreateIndex, LogicalCreateSequence,
                          LogicalCreateTable, LogicalCreateTableAs, LogicalCreateView,
                          LogicalDropFunction, LogicalDropIndex, LogicalDropSequence,
@@ -101,7 +102,7 @@ def drop_table(node: LogicalDropTable, ctx) -> None:
                 raise errors.sql_error("42809", f'"{name}" is not a {what}',
                                        hint=f"Use DROP {kind.upper()} to remove a {kind}.")
             raise errors.sql_error("42P01", f'{what} "{name}" does not exist')
-        check_drop_dependencies(txn, name, node.cascade)
+        check_drop_dependencies(txn, name, node.cascade, node.targets)
         txn.replace_table(name, None)
         drop_owned_sequences(txn, name, version.schema)
     return None
@@ -130,9 +131,52 @@ def owner_table(owned_by: tuple) -> str:
     return table if schema == "public" else qualify(schema, table)
 
 
-def check_drop_dependencies(txn, name: str, cascade: bool) -> None:
+def drop_dependent_views(txn, relation: str, what: str, cascade: bool, dropping=(),
+                         column: str | None = None, verb: str = "drop") -> None:
+    """2BP01 when a view (or materialized view) not in ``dropping`` reads ``relation`` or
+    its ``column`` (catalog/view_dependencies.py); with CASCADE those views go too, with
+    PostgreSQL's NOTICE. ``what``: the dropped object as messages name it."""
+    found = [(r, via) for r, via in view_dependencies.cascade(txn.working, relation, column)
+             if r.name not in dropping]
+    if not found:
+        return
+    if not cascade:
+        raise errors.sql_error(
+            "2BP01", f"cannot {verb} {what} because other objects depend on it",
+            detail="\n".join(f"{r.kind} {r.name} depends on "
+                             f"{what if via is None else f'{via.kind} {via.name}'}"
+                             for r, via in found),
+            hint="Use DROP ... CASCADE to drop the dependent objects too.")
+    lines = [f"{r.kind} {r.name}" for r, _ in found]
+    notices.emit(f"drop cascades to {lines[0]}" if len(lines) == 1
+                 else f"drop cascades to {len(lines)} other objects")
+    for r, _ in found:
+        if r.kind == "view":
+            txn.set_view(r.name, None)
+        elif r.name in txn.working.tables:
+            txn.replace_table(r.name, None)
+
+
+def follow_rename(txn, rewrite) -> None:
+    """Views and materialized views whose query ``rewrite(sql)`` changes (a renamed
+    relation or column: catalog/view_dependencies.py) keep the rewritten query."""
+    for name, view in list(txn.working.views.items()):
+        sql = rewrite(view.sql)
+        if sql is not None:
+            txn.set_view(name, dataclasses.replace(view, sql=sql))
+    for name, version in list(txn.working.tables.items()):
+        kept = version.schema.matview_sql
+        sql = rewrite(kept) if kept is not None else None
+        if sql is not None:
+            txn.replace_table(name, version.with_schema(version.schema.with_(matview_sql=sql)))
+
+
+def check_drop_dependencies(txn, name: str, cascade: bool, dropping=()) -> None:
     """Refuse to drop a table that another table's foreign key references (CASCADE:
-    drop those foreign keys instead)."""
+    drop those foreign keys instead) or a view reads (CASCADE: drop the views)."""
+    kind = "materialized view" if txn.working.tables[name].schema.matview_sql is not None \
+        else "table"
+    drop_dependent_views(txn, name, f"{kind} {name}", cascade, dropping)
     for other, version in txn.working.tables.items():
         if other == name:
             continue
@@ -211,6 +255,7 @@ def drop_view(node: LogicalDropView, ctx) -> None:
                 notices.emit(f'view "{name}" does not exist, skipping')
                 continue
             raise errors.sql_error("42P01", f'view "{name}" does not exist')
+        drop_dependent_views(txn, name, f"view {name}", node.cascade, node.targets)
         txn.set_view(name, None)
     return None
 
@@ -228,6 +273,7 @@ def rename_view(node: LogicalRenameView, ctx) -> None:
         raise errors.sql_error("42P07", f'relation "{node.new}" already exists')
     txn.set_view(node.new, dataclasses.replace(view, name=node.new))
     txn.set_view(node.name, None)
+    follow_rename(txn, lambda sql: view_dependencies.renamed_relation(sql, node.name, node.new))
     return None
 
 

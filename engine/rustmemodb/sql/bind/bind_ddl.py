@@ -643,7 +643,8 @@ def bind_alter_view_defaults(stmt, node: exp.Alter) -> LogicalCreateView:
 
 
 def bind_drop_view(stmt, node: exp.Drop):
-    return LogicalDropView([], tuple(drop_targets(node)), bool(node.args.get("exists")))
+    return LogicalDropView([], tuple(drop_targets(node)), bool(node.args.get("exists")),
+                           bool(node.args.get("cascade")))
 
 
 # ---- sequences ----------------------------------------------------------------------------
