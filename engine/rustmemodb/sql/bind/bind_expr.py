@@ -1015,6 +1015,8 @@ class ExprBinder:
             fn, ret, args = guessed
         if operator:
             args = [self._settle_param(a, fn, ret, args) for a in args]
+        if name in _PAIRED and bpchar.involved(args):
+            ret = bpchar.paired_type(args) or ret     # coalesce/nullif/... of chars: a char
         return fold(Call(name, tuple(args), ret, fn))
 
     def _joined_text(self, name: str, args: list, node) -> list:

@@ -31,12 +31,12 @@ from ... import types
 from ...plan.expr import Call, Cast, Const, Expr, Param
 
 COMPARISONS = frozenset({"eq", "ne", "lt", "le", "gt", "ge", "is_distinct",
-                         "is_not_distinct"})
+                         "is_not_distinct", "nullif"})
 # functions and operators that take the padded value (PostgreSQL: of "any" type, or with
 # a bpchar signature of their own that keeps the blanks)
 PADDED = frozenset({"octet_length", "like", "ilike", "similar_to", "regexp_like",
                     "regexp_ilike", "not_regexp_like", "not_regexp_ilike", "concat",
-                    "concat_ws", "format", "coalesce", "nullif", "greatest", "least",
+                    "concat_ws", "format", "coalesce", "greatest", "least",
                     "is_null", "is_not_null", "to_json", "to_jsonb", "num_nulls",
                     "num_nonnulls", "pg_typeof", "bpchar_pad", "row_to_json", "agg_pack",
                     "json_build_array", "json_build_object", "jsonb_build_array",
@@ -95,6 +95,17 @@ def compared(functions, a: Expr, b: Expr) -> list:
         else:
             char, other = trimmed(functions, char), trimmed(functions, other)
     return [char, other] if ta else [other, char]
+
+
+def paired_type(args) -> str | None:
+    """The type of coalesce/nullif/greatest/least over char values (and literals): char
+    of their one length (no length when they differ); None when a text value is among
+    them (then the result is text)."""
+    lengths = {a.type.length for a in args if type(a.type) is types.BpcharType}
+    if not all(type(a.type) is types.BpcharType or _literal(a) or a.type == types.NULL
+               for a in args):
+        return None
+    return types.bpchar_type(lengths.pop() if len(lengths) == 1 else None)
 
 
 def in_list(functions, arg: Expr, values: list) -> tuple:
