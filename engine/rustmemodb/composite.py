@@ -272,7 +272,7 @@ def float_text(x: float) -> str:
     if math.isinf(x):
         return "Infinity" if x > 0 else "-Infinity"
     if x == int(x) and abs(x) < 1e15:
-        return str(int(x))
+        return "-0" if not x and math.copysign(1.0, x) < 0 else str(int(x))   # -0, as PG
     return repr(x)
 
 

@@ -1252,7 +1252,8 @@ class Session:
                             out[i] = convert_param(row[i], t, i)
                         stored_rows.append(tuple(out))
                 working = ctx.txn.working.tables[table]
-                stored_rows = constraints.check_rows(ctx.txn, working.schema, stored_rows, ctx)
+                stored_rows = constraints.check_rows(ctx.txn, working.schema, stored_rows, ctx,
+                                                    inserting=True)
                 ctx.txn.insert_rows(table, stored_rows)
         self._attempt(txn, run, [], None, False)
         txn.queries += 1

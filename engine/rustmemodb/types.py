@@ -224,6 +224,42 @@ def enum_of(sql_type: str) -> EnumType | None:
     return sql_type if type(sql_type) is EnumType else None
 
 
+class BpcharType(str):
+    """The type of a ``character(n)`` / ``bpchar`` value: TEXT (values are stored as text,
+    blank-padded to n by exec/typmods.py), which also knows n (None for bare bpchar). It
+    equals ``TEXT``, so every rule for text applies unchanged; the binder reads it where
+    PostgreSQL's bpchar differs from text (sql/bind/bpchar.py): trailing blanks do not
+    count in comparisons, and a bpchar handed to a text function or cast to text loses
+    them."""
+
+    length: int | None
+
+    def __new__(cls, length: int | None) -> "BpcharType":
+        self = super().__new__(cls, TEXT)
+        self.length = length
+        return self
+
+    def __reduce__(self):
+        return bpchar_type, (self.length,)
+
+
+_BPCHAR_TYPES: dict = {}
+
+
+def bpchar_type(length: int | None) -> BpcharType:
+    """The type of character(``length``) values (one object per length)."""
+    t = _BPCHAR_TYPES.get(length)
+    if t is None:
+        if len(_BPCHAR_TYPES) >= 1024:
+            _BPCHAR_TYPES.clear()
+        t = _BPCHAR_TYPES[length] = BpcharType(length)
+    return t
+
+
+def is_bpchar(sql_type: str) -> bool:
+    return type(sql_type) is BpcharType
+
+
 def normalize_type_name(name: str) -> str:
     """Map a user-facing type name (``VARCHAR(20)``, ``int8``, ``jsonb``, ``int[]``) to ours."""
     base = re.sub(r"\(.*\)", "", name).strip().upper()

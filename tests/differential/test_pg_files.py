@@ -202,3 +202,47 @@ def test_force_quote_is_for_copy_to_in_csv(shared_dir):
     with pytest.raises(rmdb.Error) as e:
         conn.execute(f"COPY t TO '{path}' (FORMAT csv, FORCE_QUOTE (nosuch))")
     assert e.value.sqlstate == "42703"
+
+
+FORCE_FILE = 'id,a,b,n\n1,"",x,""\n2,,"",5\n3,NULL,y,\n4,"NULL",,7\n'
+FORCED = ["(FORMAT csv, HEADER)", "(FORMAT csv, HEADER, FORCE_NULL (a, b, n))",
+          "(FORMAT csv, HEADER, FORCE_NOT_NULL (a))",
+          "(FORMAT csv, HEADER, FORCE_NULL (a, n), FORCE_NOT_NULL (a, b))",
+          "(FORMAT csv, HEADER, NULL 'NULL', FORCE_NOT_NULL (a), FORCE_NULL (b, n))",
+          "(FORMAT csv, HEADER, FORCE_NOT_NULL (n))", "(FORMAT csv, HEADER, FORCE_NULL *)",
+          "(FORMAT text, FORCE_NULL (a))", "(FORMAT csv, HEADER, FORCE_NULL (nosuch))"]
+
+
+@pytest.mark.parametrize("fmt", FORCED)
+def test_copy_from_force_null_and_force_not_null_as_postgres(pg, shared_dir, fmt):
+    """FORCE_NULL: a quoted value equal to the NULL string is NULL too; FORCE_NOT_NULL: an
+    unquoted one is not NULL (CSV, COPY FROM only); same rows or same SQLSTATE."""
+    path = os.path.join(shared_dir, "forced.csv")
+    with open(path, "w") as f:
+        f.write(FORCE_FILE)
+    _readable(path)
+    rmdb = import_rustmemodb()
+    conn = rmdb.connect()
+    out = []
+    for run in (conn.execute, pg.execute):
+        run("DROP TABLE IF EXISTS ft")
+        run("CREATE TABLE ft (id INT, a TEXT, b TEXT, n INT)")
+        try:
+            run(f"COPY ft FROM '{path}' {fmt}")
+            out.append([tuple(r) for r in run("SELECT * FROM ft ORDER BY id").fetchall()])
+        except Exception as exc:      # noqa: BLE001  (either side's error class)
+            out.append(getattr(exc, "sqlstate", None))
+    assert out[0] == out[1], f"{fmt}\nours: {out[0]}\nPostgreSQL: {out[1]}"
+
+
+def test_force_null_is_for_copy_from_in_csv(shared_dir):
+    rmdb = import_rustmemodb()
+    conn = rmdb.connect()
+    conn.execute("CREATE TABLE t (a INT, b TEXT)")
+    path = os.path.join(shared_dir, "fn.csv")
+    with pytest.raises(rmdb.Error) as e:
+        conn.execute(f"COPY t TO '{path}' (FORMAT csv, FORCE_NOT_NULL (b))")
+    assert e.value.sqlstate == "0A000"
+    with pytest.raises(rmdb.Error) as e:
+        conn.execute(f"COPY (SELECT 1) TO '{path}' (FORMAT csv, FORCE_NULL (b))")
+    assert e.value.sqlstate == "0A000"

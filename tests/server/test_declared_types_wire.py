@@ -1,6 +1,7 @@
-"""numeric / real / varchar columns over the wire: described as numeric (OID 1700,
-printed to the column's scale), float4 (700) and varchar (1043), as PostgreSQL does,
-though stored as float8 / float8 / text (server/pgtypes.py ``declared_type``).
+"""numeric / real / varchar / char(n) columns over the wire: described as numeric (OID
+1700, printed to the column's scale), float4 (700), varchar (1043) and bpchar (1042), as
+PostgreSQL does, though stored as float8 / float8 / text / padded text (server/pgtypes.py
+``declared_type``).
 
 Differential: the same statements through psycopg 3 (text and binary, simple and
 extended protocol, prepared point reads, RETURNING, binary COPY both ways) and asyncpg
@@ -133,3 +134,29 @@ def test_numeric_send_reads_back_as_written(text):
     value = sum(Decimal(d) * Decimal(10000) ** (weight - i) for i, d in enumerate(digits))
     assert (-value if sign == 0x4000 else value) == Decimal(text)
     assert all(0 <= d < 10000 for d in digits) and (not digits or digits[0] and digits[-1])
+
+
+def _bpchar_scenario(dsn: str) -> list:
+    out = []
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bpchar_wire")
+        conn.execute("CREATE TABLE bpchar_wire (id bigint PRIMARY KEY, c char(4), k character)")
+        conn.execute("INSERT INTO bpchar_wire VALUES (1, 'ab', 'x'), (2, NULL, 'y')")
+        for binary in (False, True):
+            cur = conn.cursor(binary=binary)
+            cur.execute("SELECT c, k, c::text, 'q'::char(3) FROM bpchar_wire ORDER BY id")
+            out.append((binary, _described(cur), cur.fetchall()))
+            cur.execute("SELECT id FROM bpchar_wire WHERE c = %s", ("ab",))   # padded
+            out.append((binary, cur.fetchall()))
+        conn.execute("DROP TABLE bpchar_wire")
+    return out
+
+
+def test_psycopg_sees_char_columns_as_postgresql(engine, dsn, pg_dsn):
+    """character(n): described as bpchar (1042), its values blank-padded; a parameter
+    beside it compares without the blanks (sql/bind/bpchar.py)."""
+    ours, theirs = _bpchar_scenario(dsn), _bpchar_scenario(pg_dsn)
+    assert ours == theirs
+    assert [d[1] for d in ours[0][1]] == [pgtypes.BPCHAR, pgtypes.BPCHAR, pgtypes.TEXT,
+                                          pgtypes.BPCHAR]
+    assert ours[0][2][0] == ("ab  ", "x", "ab", "q  ")

@@ -27,7 +27,7 @@ _PROBE = (types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN, types.TIMESTAMP
           types.UUID, types.JSON, types.JSONT, types.INTERVAL, types.TIME, types.BYTEA,
           types.TIMESTAMPTZ)
 # Internal helpers the planner calls by name; no user writes them.
-_HIDDEN = {"agg_pack", "domain_check", "domain_not_null"}   # internal: not callable by name
+_HIDDEN = {"agg_pack", "domain_check", "domain_not_null", "spread_merge", "bpchar_pad"}   # internal: not callable by name
 
 # oid -> (result text, argument text[, identity argument text]): what
 # pg_get_function_result / _arguments / _identity_arguments print.

@@ -353,7 +353,16 @@ def _aggregate(path: list, agg: L.LogicalAggregate, placed: _Placement) -> PlanS
             s = merged("sum", partial(AggCall("sum", (x,), st, filter=a.filter)), st)
             c = merged("sum", partial(AggCall("count", a.args, I, filter=a.filter)), I)
             recon.append(("avg", s, c))
-        elif a.fn in _SPREAD and arg_type in (I, F):
+        elif a.fn in _SPREAD and a.type == NU and arg_type in (I, NU):
+            # numeric (of integers and numerics): the count and exact numeric sums of x
+            # and x*x, finished as PostgreSQL's numeric_stddev_internal (spread_merge)
+            x = a.args[0] if arg_type == NU else Cast(a.args[0], NU)
+            n = merged("sum", partial(AggCall("count", a.args, I, filter=a.filter)), I)
+            s = merged("sum", partial(AggCall("sum", (x,), NU, filter=a.filter)), NU)
+            q = merged("sum", partial(AggCall("sum", (make_call("mul", [x, x]),), NU,
+                                              filter=a.filter)), NU)
+            recon.append(("numeric_spread", a.fn, n, s, q))
+        elif a.fn in _SPREAD and arg_type == F:
             x = _as_float(a.args[0])
             n = merged("sum", partial(AggCall("count", a.args, I, filter=a.filter)), I)
             s = merged("sum", partial(AggCall("sum", (x,), F, filter=a.filter)), F)
@@ -522,6 +531,9 @@ def _rebuilt(r: tuple, merge_agg: L.LogicalAggregate, g: int, sql_type: str):
         return _pairs_final(r[1], m, r[2:])
     if r[0] == "avg":
         return make_call("div", [m(r[1]), make_call("nullif", [m(r[2]), Const(0, I)])])
+    if r[0] == "numeric_spread":
+        return make_call("spread_merge", [Const(r[1], types.TEXT), m(r[2]), m(r[3]),
+                                          m(r[4])])
     _, fn, n, s, q = r
     root, pop = _SPREAD[fn]
     n, s, q = m(n), m(s), m(q)

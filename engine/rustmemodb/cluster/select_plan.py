@@ -73,6 +73,14 @@ def orders_enums(plan) -> bool:
                for e in expressions(plan))
 
 
+def reads_chars(plan) -> bool:
+    """Whether a bound plan reads character(n) values (types.BpcharType): their trailing
+    blanks do not count (sql/bind/bpchar.py), which the split, exchange and repartition
+    plans, rendered as text and read back as text, would lose."""
+    return any(type(getattr(n, "type", None)) is types.BpcharType
+               for e in expressions(plan) for n in e.walk())
+
+
 class SelectPlanning:
     """SELECT planning of ClusterConnection (connect.py)."""
 
@@ -102,13 +110,16 @@ class SelectPlanning:
             # fail where over the cluster's it does not (``1 / count(*)``).
             bound = self._bind_checked(written).plan
             want = list(bound.columns)
-            if orders_enums(bound):
-                # enum values order by label position: the split and exchange plans
-                # order, merge and range-partition keys as the shards report them
-                # (text), so such a statement runs over the gathered rows, as the single
-                # engine would run it
+            chars = reads_chars(bound)
+            if orders_enums(bound) or chars:
+                # enum values order by label position, char(n) values compare without
+                # their blanks: the split and exchange plans order, merge, compare and
+                # range-partition keys as the shards report them (text), so such a
+                # statement runs over the gathered rows, as the single engine would run it
                 plan = {"sql": written, "tables": list(self.catalog) if has_view else refs,
-                        "strategy": "gather", "notes": ["enum order: gathered"]}
+                        "strategy": "gather",
+                        "notes": ["character(n) values: gathered" if chars else
+                                  "enum order: gathered"]}
                 if plan_only:
                     return plan
                 scratch = self._gather(plan["tables"])

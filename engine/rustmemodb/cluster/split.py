@@ -32,6 +32,9 @@ PARTIALS = "__partials"
 _SIMPLE = {exp.Sum: "SUM", exp.Min: "MIN", exp.Max: "MAX",
            exp.LogicalAnd: "BOOL_AND", exp.LogicalOr: "BOOL_OR"}
 _SPREAD = (exp.Stddev, exp.StddevSamp, exp.StddevPop, exp.Variance, exp.VariancePop)
+_SPREAD_NAMES = {exp.Stddev: "stddev", exp.StddevSamp: "stddev_samp",
+                 exp.StddevPop: "stddev_pop", exp.Variance: "var_samp",
+                 exp.VariancePop: "var_pop"}
 _AGGS = (exp.Count, exp.Avg, *_SIMPLE, *_SPREAD)
 
 
@@ -330,7 +333,6 @@ def _aggregate(select: exp.Select) -> DistPlan:
             if isinstance(agg, cls):
                 a = partial(wrap(agg.copy()))
                 return exp.func(fn, exp.column(a))
-        as_float = exp.cast(arg.copy(), "DOUBLE")
         if isinstance(agg, exp.Avg):
             # arg * 1::numeric, not a cast: an integer becomes a numeric of scale 0 (exact
             # sums, no integer division in the merge: the quotient's scale is then
@@ -346,17 +348,18 @@ def _aggregate(select: exp.Select) -> DistPlan:
                            expression=exp.func("NULLIF", exp.func("SUM", exp.column(c)),
                                                exp.Literal.number(0)), typed=True)
         if isinstance(agg, _SPREAD):
+            # x * 1::numeric: integers and numerics summed exactly as numerics (the merge
+            # finishes them as PostgreSQL's numeric stddev/variance), floats stay floats
+            one = exp.cast(exp.Literal.number(1), "NUMERIC")
+            x = exp.Mul(this=exp.paren(arg.copy()), expression=one)
             c = partial(wrap(exp.func("COUNT", arg.copy())))
-            s = partial(wrap(exp.func("SUM", as_float)))
-            q = partial(wrap(exp.func("SUM", exp.Mul(this=as_float.copy(),
-                                                      expression=as_float.copy()))))
-            n, sm, sq = (f"SUM({c})", f"SUM({s})", f"SUM({q})")
-            pop = isinstance(agg, (exp.StddevPop, exp.VariancePop))
-            denom = n if pop else f"({n} - 1)"
-            var = f"GREATEST(({sq} - {sm} * {sm} / {n}) / {denom}, 0.0)"
-            body = var if isinstance(agg, (exp.Variance, exp.VariancePop)) else f"SQRT({var})"
-            cond = f"{n} > 0" if pop else f"{n} > 1"
-            return exp.maybe_parse(f"CASE WHEN {cond} THEN {body} END", dialect="postgres")
+            s = partial(wrap(exp.func("SUM", x)))
+            q = partial(wrap(exp.func("SUM", exp.Mul(this=exp.paren(x.copy()),
+                                                      expression=exp.paren(x.copy())))))
+            fn = _SPREAD_NAMES[type(agg)]
+            return exp.func("SPREAD_MERGE", exp.Literal.string(fn),
+                            exp.func("SUM", exp.column(c)), exp.func("SUM", exp.column(s)),
+                            exp.func("SUM", exp.column(q)))
         raise _Unsupported(type(agg).__name__)
 
     def rewrite(e: exp.Expression) -> exp.Expression:

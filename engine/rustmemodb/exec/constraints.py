@@ -64,25 +64,39 @@ def check_not_null(schema, rows: list[tuple]) -> None:
                 raise not_null_violation(schema, i)
 
 
-def check_rows(txn, schema, rows: list[tuple], ctx) -> list[tuple]:
+def check_rows(txn, schema, rows: list[tuple], ctx, inserting: bool = False) -> list[tuple]:
     """The rows as stored (column type modifiers applied: exec/typmods.py), after NOT
-    NULL, CHECK and foreign-key checks of those stored values."""
+    NULL, CHECK and foreign-key checks of those stored values. ``inserting``: new rows
+    (INSERT, COPY), whose unique keys PostgreSQL checks before their foreign keys."""
     rows = fit_rows(schema, rows)
     check_not_null(schema, rows)
     check_constraints(txn, schema, rows=rows, ctx=ctx)
-    check_foreign_keys(txn, schema, rows=rows, ctx=ctx)
+    check_foreign_keys(txn, schema, rows=rows, ctx=ctx, inserting=inserting)
     return rows
 
 
-def check_table(txn, schema, table: pa.Table, ctx) -> pa.Table:
+def check_table(txn, schema, table: pa.Table, ctx, inserting: bool = False) -> pa.Table:
     """``check_rows`` for an Arrow table."""
     table = fit_table(schema, table)
     for i, c in enumerate(schema.columns):
         if c.not_null and table.column(i).null_count:
             raise not_null_violation(schema, i)
     check_constraints(txn, schema, table=table, ctx=ctx)
-    check_foreign_keys(txn, schema, table=table, ctx=ctx)
+    check_foreign_keys(txn, schema, table=table, ctx=ctx, inserting=inserting)
     return table
+
+
+def unique_first(txn, schema, rows=None, table=None) -> None:
+    """Raise the 23505 that new rows about to fail a foreign key would meet first:
+    PostgreSQL inserts row by row, each checked against the unique indexes then, and
+    runs the foreign-key triggers at the statement's end, so a statement that breaks
+    both is a unique violation there. Called on the foreign-key failure path only."""
+    version = txn.working.tables.get(schema.name)
+    if version is None or not version.indexes:
+        return
+    if rows is None:
+        rows = list(zip(*[infinity.pylist(c) for c in table.columns]))
+    version._indexes_with(rows, list(range(len(rows))))     # 23505 on a taken key
 
 
 def is_referenced(txn, table: str) -> bool:
@@ -185,10 +199,11 @@ def fk_violation(schema, fk, key) -> errors.Error:
 
 
 def check_foreign_keys(txn, schema, rows=None, table=None, ctx=None,
-                       immediate: bool = False) -> None:
+                       immediate: bool = False, inserting: bool = False) -> None:
     """Every key of the rows (or Arrow ``table``) must be in the parent; a DEFERRABLE
     constraint's missing keys wait for COMMIT inside a transaction block
-    (``deferred_checks``) unless ``immediate`` (ALTER TABLE ... ADD's validation)."""
+    (``deferred_checks``) unless ``immediate`` (ALTER TABLE ... ADD's validation);
+    ``inserting``: new rows, whose unique violation is told first (``unique_first``)."""
     if not schema.foreign_keys:
         return
     for fk in schema.foreign_keys:
@@ -223,6 +238,8 @@ def check_foreign_keys(txn, schema, rows=None, table=None, ctx=None,
                 if deferred:
                     defer(txn, ("child", schema.name, fk.name, key))
                     continue
+                if inserting:
+                    unique_first(txn, schema, rows, table)
                 raise fk_violation(schema, fk, key)
 
 

@@ -66,7 +66,7 @@ def compile_insert(prepared):
                 if known.ranges:
                     check_ranges(known.ranges, row)
             else:
-                row = constraints.check_rows(txn, schema, [row], ctx)[0]
+                row = constraints.check_rows(txn, schema, [row], ctx, inserting=True)[0]
             if txn.explicit:   # applied with the INSERTs after it (txn/transaction.py)
                 txn.insert_row_deferred(table, row)
             else:
@@ -85,7 +85,7 @@ def compile_insert(prepared):
             for i, fn in defaults.items():
                 full[i] = fn((), params)
             out.append(tuple(full))
-        out = constraints.check_rows(txn, schema, out, ctx)
+        out = constraints.check_rows(txn, schema, out, ctx, inserting=True)
         if txn.explicit and len(out) == 1:
             txn.insert_row_deferred(table, out[0])
         else:
@@ -139,13 +139,13 @@ def compile_insert(prepared):
                         full[i] = fn((), params)
                     out.append(tuple(full))
         if len(out) < TAIL_FREEZE:
-            out = constraints.check_rows(txn, schema, out, ctx)
+            out = constraints.check_rows(txn, schema, out, ctx, inserting=True)
             txn.insert_rows(table, out)
             return len(out)
         # Many rows: one Arrow table and the bulk path (vectorised unique checks and
         # index builds, chunks of CHUNK_ROWS) instead of a tail of Python tuples.
         data = pa.Table.from_batches([rows_to_batch(out, schema.arrow_schema)])
-        data = constraints.check_table(txn, schema, data, ctx)
+        data = constraints.check_table(txn, schema, data, ctx, inserting=True)
         txn.insert_arrow(table, data)
         return len(out)
 
@@ -191,7 +191,7 @@ def _insert_columns(ctx, table: str, columns: list, slot_types: list) -> int | N
             return None
     data = pa.Table.from_arrays(arrays, schema=pa.schema(
         [f.with_type(a.type) for f, a in zip(schema.arrow_schema, arrays)]))
-    data = constraints.check_table(txn, schema, data, ctx)
+    data = constraints.check_table(txn, schema, data, ctx, inserting=True)
     txn.insert_arrow(table, data)
     return data.num_rows
 

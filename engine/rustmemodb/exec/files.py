@@ -24,7 +24,7 @@ import json
 import os
 import re
 
-from ..lazy_import import arrow as pa, numpy as np
+from ..lazy_import import arrow as pa, compute as pc, numpy as np
 
 from .. import errors, types
 from .functions.cast import from_text, to_text
@@ -167,9 +167,20 @@ def _read_one(fmt, path, columns, options) -> pa.Table:
         ro = pcsv.ReadOptions(skip_rows=read["skip_rows"] + (1 if header else 0),
                               column_names=names)
         convert["column_types"] = {n: _storage_type(t) for n, t in columns}
+
+        def read(**changes) -> pa.Table:
+            return pcsv.read_csv(path, read_options=ro,
+                                 parse_options=pcsv.ParseOptions(**parse),
+                                 convert_options=pcsv.ConvertOptions(**dict(convert,
+                                                                            **changes)))
+        forced = set(options.get("force_null") or ()) | set(options.get("force_not_null") or ())
         try:
-            table = pcsv.read_csv(path, read_options=ro, parse_options=pcsv.ParseOptions(**parse),
-                                  convert_options=pcsv.ConvertOptions(**convert))
+            if forced:      # those columns as text first: their values come from _forced
+                table = _forced(read(column_types=dict(
+                    convert["column_types"], **dict.fromkeys(forced, pa.string()))),
+                    read, options)
+            else:
+                table = read()
         except pa.ArrowInvalid as exc:
             if "Empty CSV file" in str(exc):       # nothing (or only the header): no rows
                 return pa.Table.from_arrays([pa.array([], types.arrow_type(t))
@@ -185,6 +196,33 @@ def _read_one(fmt, path, columns, options) -> pa.Table:
     if missing:
         raise errors.sql_error("22P04", f'file "{path}" has no column "{missing[0]}"')
     return _to_engine(table.select(names), columns, path)
+
+
+def _forced(table: pa.Table, read, options: dict) -> pa.Table:
+    """COPY FROM's FORCE_NULL / FORCE_NOT_NULL columns of a CSV file. The reader tells a
+    quoted value from an unquoted one only through its NULL rules, so the file is read
+    again for those columns: with quoted values that equal the NULL string read as NULL
+    too (FORCE_NULL), and with nothing read as NULL (FORCE_NOT_NULL); a column with both
+    is NULL exactly where only the quoted values would be."""
+    force_null = set(options.get("force_null") or ())
+    force_not_null = set(options.get("force_not_null") or ())
+    both_null = read(quoted_strings_can_be_null=True,
+                     include_columns=sorted(force_null)) if force_null else None
+    never_null = read(null_values=[], strings_can_be_null=False, quoted_strings_can_be_null=False,
+                      include_columns=sorted(force_not_null)) if force_not_null else None
+    for name in force_null | force_not_null:
+        at = table.column_names.index(name)
+        if name not in force_not_null:
+            column = both_null.column(name)
+        elif name not in force_null:
+            column = never_null.column(name)
+        else:           # NULL where quoted: NULL when quoted values may be, not otherwise
+            quoted_null = pc.and_(both_null.column(name).is_null(),
+                                  table.column(name).is_valid())
+            column = pc.if_else(quoted_null, pa.scalar(None, never_null.column(name).type),
+                                never_null.column(name))
+        table = table.set_column(at, name, column)
+    return table
 
 
 # PostgreSQL's text format: one line per row, a delimiter (TAB) between values, \N for

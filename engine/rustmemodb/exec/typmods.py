@@ -8,8 +8,8 @@ constraint checks (exec/constraints.py), which return what is stored:
 
 * VARCHAR(n) and CHAR(n) (``("bpchar", n)``): a longer value is ``22001``, unless what
   is past n characters is only spaces, which are cut (PostgreSQL's rule for an
-  assignment); a CHAR(n) value is not padded with spaces to n here (it is kept and
-  compared as text);
+  assignment); a CHAR(n) value is then blank-padded to n, as PostgreSQL stores it (its
+  type, types.BpcharType, makes trailing blanks not count: sql/bind/bpchar.py);
 * NUMERIC(p, s): rounded half away from zero to s digits (the value then shows s digits),
   ``22003`` when the digits left of the point do not fit p - s (numeric.fit);
 * SMALLINT and INTEGER (``("int2",)``, ``("int4",)``: int, int4, serial): a value outside
@@ -229,7 +229,8 @@ def _fit(typmod: tuple, value):
     if typmod[0] == "enum":
         return enum_value(value, typmod[1], typmod[2])
     if typmod[0] in _LENGTH_TYPES:
-        return fit_varchar(value, typmod[1], _LENGTH_TYPES[typmod[0]])
+        value = fit_varchar(value, typmod[1], _LENGTH_TYPES[typmod[0]])
+        return value.ljust(typmod[1]) if typmod[0] == "bpchar" else value
     if typmod[0] in ("bit", "varbit"):      # bit(n): n bits exactly; varbit(n): at most n
         return bitstring.stored_length(value, typmod[1], typmod[0] == "varbit")
     if typmod[0] == "precision":
@@ -388,10 +389,16 @@ def fit_array(typmod: tuple | None, column):
     if typmod[0] == "precision":
         return round_temporal_array(column, typmod[1])
     if typmod[0] in _LENGTH_TYPES:
-        if pc.max(pc.utf8_length(column)).as_py() <= typmod[1]:
+        lengths = pc.min_max(pc.utf8_length(column))
+        if lengths["max"].as_py() is None or lengths["max"].as_py() <= typmod[1] and (
+                typmod[0] == "varchar" or lengths["min"].as_py() == typmod[1]):
             return column
-        return pa.array([None if v is None else fit_varchar(v, typmod[1], _LENGTH_TYPES[typmod[0]])
-                         for v in infinity.pylist(column)], pa.string())
+        if lengths["max"].as_py() <= typmod[1]:      # character(n): blank-padded to n
+            return pc.utf8_rpad(column, width=typmod[1], padding=" ")
+        out = pa.array([None if v is None else fit_varchar(v, typmod[1], _LENGTH_TYPES[typmod[0]])
+                        for v in infinity.pylist(column)], pa.string())
+        return pc.utf8_rpad(out, width=typmod[1], padding=" ") if typmod[0] == "bpchar" \
+            else out
     precision, scale = typmod[1], typmod[2]
     column = contiguous(column)
     stored = numeric_arrays.storage_type(typmod)

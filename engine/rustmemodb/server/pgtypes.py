@@ -46,6 +46,8 @@ INT2_TYPE, INT4_TYPE = "INT2", "INT4"
 # TEXT) is described as numeric (1700: a client reads a Decimal, printed to the column's
 # scale: ``numeric_type``), float4 (700) and varchar (1043). ``declared_type`` picks.
 NUMERIC_TYPE, FLOAT4_TYPE, VARCHAR_TYPE = "NUMERIC", "FLOAT4", "VARCHAR"
+# A character(n) column (or a char(n) expression: types.BpcharType) is bpchar (1042).
+BPCHAR_TYPE = "BPCHAR"
 
 OID_OF_TYPE = {
     types.INTEGER: INT8, types.FLOAT: FLOAT8, types.TEXT: TEXT, types.BOOLEAN: BOOL,
@@ -74,6 +76,8 @@ _PG_EPOCH_ORDINAL = _PG_EPOCH_DATE.toordinal()
 
 
 def oid_of(sql_type: str) -> int:
+    if type(sql_type) is types.BpcharType:       # equals TEXT: told apart by its class
+        return BPCHAR
     return OID_OF_TYPE.get(sql_type, TEXT)
 
 
@@ -381,15 +385,17 @@ _declare(INT2_TYPE, INT2, types.INTEGER, str, _narrow(struct.Struct("!h").pack))
 _declare(INT4_TYPE, INT4, types.INTEGER, str, _narrow(_i))
 _declare(FLOAT4_TYPE, FLOAT4, types.FLOAT, _float4_text, _float4_send)
 _declare(VARCHAR_TYPE, VARCHAR, types.TEXT, str, lambda v: str(v).encode())
+_declare(BPCHAR_TYPE, BPCHAR, types.TEXT, str, lambda v: str(v).encode())
 numeric_type(None)
 _BY_MODIFIER = {("int2", types.INTEGER): INT2_TYPE, ("int4", types.INTEGER): INT4_TYPE,
-                ("float4", types.FLOAT): FLOAT4_TYPE, ("varchar", types.TEXT): VARCHAR_TYPE}
+                ("float4", types.FLOAT): FLOAT4_TYPE, ("varchar", types.TEXT): VARCHAR_TYPE,
+                ("bpchar", types.TEXT): BPCHAR_TYPE}
 
 
 def declared_type(stored: str, typmod: tuple | None) -> str | None:
     """How the wire describes a result column that is a table column of engine type
     ``stored`` declared with ``typmod`` (exec/typmods.py): int2/int4, numeric, float4,
-    varchar; None where the engine's type is PostgreSQL's (bigint, float8, text)."""
+    varchar, bpchar; None where the engine's type is PostgreSQL's (bigint, float8, text)."""
     if not typmod:
         return None
     if typmod[0] == "domain":            # described as its base type, as PostgreSQL does

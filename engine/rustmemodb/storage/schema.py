@@ -42,7 +42,11 @@ class Column:
                 object.__setattr__(self, "type", types.enum_type(mod[1], mod[2]))
             except TypeError:     # unhashable parts: a damaged file, which
                 pass              # durability/codec.validate_schema refuses (XX001)
-        elif type(self.type) is types.EnumType:     # retyped: plain text again
+        elif type(mod) is tuple and len(mod) == 2 and mod[0] == "bpchar" and \
+                self.type == types.TEXT and type(mod[1]) is int:
+            # character(n): text blank-padded to n that knows n (types.BpcharType)
+            object.__setattr__(self, "type", types.bpchar_type(mod[1]))
+        elif type(self.type) in (types.EnumType, types.BpcharType):   # retyped: text again
             object.__setattr__(self, "type", types.TEXT)
 
     @property

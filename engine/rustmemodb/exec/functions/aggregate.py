@@ -15,13 +15,13 @@ import functools
 import json as _json
 import math
 import operator
-import statistics
 
 from ...lazy_import import arrow as pa, compute as pc
 from ..arrays import contiguous
 
-from ... import types
+from ... import errors, numeric, types
 from .aggregate_pairs import register as register_pairs
+from .numeric_spread import VARIANCES, merged, spread_of_values, spread_of_array
 from .registry import ScalarFunction
 from ..expr.rowwise import map_rows
 from ...plan.aggregates import AGGREGATE_TYPES, MINMAX_TYPES as _MINMAX_TYPES
@@ -93,14 +93,70 @@ def _bits(op):
 
 
 def _stat(fn, minimum):
+    """stddev/variance of a group: over integers and numerics the numeric result
+    PostgreSQL gives (numeric_spread.py); over floats float8_accum's Youngs-Cramer sums in
+    input order and its final functions, so the last digit is PostgreSQL's too."""
     def run(values, a):
+        if a.type == types.NUMERIC:
+            got = spread_of_values(a.fn, [v for v in values if v is not None])
+            return None if got is None else numeric.encode(got)
         vals = [float(v) for v in values if v is not None]
         if len(vals) < minimum:
             return None
-        if not all(map(math.isfinite, vals)):   # PostgreSQL: NaN (statistics raises)
-            return float("nan")
-        return fn(vals)
+        n, sxx = _youngs_cramer(vals)
+        v = sxx / (n - 1.0 if minimum == 2 else n)
+        return math.sqrt(v) if fn else v
     return run
+
+
+def _youngs_cramer(vals: list) -> tuple:
+    """(N, Sxx) of float8_accum over ``vals``: 22003 when a finite input overflows."""
+    n = sx = sxx = 0.0
+    for x in vals:
+        n1, sx1 = n, sx
+        n += 1.0
+        sx += x
+        if n1 > 0.0:
+            t = x * n - sx
+            sxx += t * t / (n * n1)
+            if math.isinf(sx) or math.isinf(sxx):
+                if not math.isinf(sx1) and not math.isinf(x):
+                    raise errors.sql_error("22003", "value out of range: overflow")
+                sxx = math.nan
+        elif math.isnan(x) or math.isinf(x):
+            sxx = math.nan
+    return n, sxx
+
+
+def _spread_arrow(values, a):
+    """stddev/variance of one group's Arrow values: integers summed in numpy where that
+    is exact (numeric_spread.spread_of_array), anything else value by value."""
+    got = spread_of_array(a.fn, values) if a.type == types.NUMERIC else NotImplemented
+    if got is NotImplemented:
+        return PYTHON_AGGREGATES[a.fn](infinity.pylist(values), a)
+    return None if got is None else numeric.encode(got)
+
+
+def _spread_merge_type(ts) -> str | None:
+    """spread_merge(fn, count, sum, sum of squares): numeric sums (of integers and
+    numerics) give numeric, float sums float8."""
+    if len(ts) != 4 or ts[0] not in (T, N) or ts[1] not in (types.INTEGER, N):
+        return None
+    sums = {t for t in ts[2:] if t != N}
+    return types.NUMERIC if sums == {types.NUMERIC} else F if sums <= {F} else None
+
+
+def _spread_merged(fn, n, sx, sxx):
+    """stddev/variance from merged partials: exact for numeric sums (numeric_spread.merged);
+    for float sums the spread about the mean, sum(x*x) - sum(x)**2 / n."""
+    if isinstance(sx, float) or isinstance(sxx, float):
+        pop = fn.endswith("_pop")
+        if sx is None or sxx is None or not n or (not pop and n <= 1):
+            return None
+        v = max((sxx - sx * sx / n) / (n if pop else n - 1), 0.0)
+        return math.sqrt(v) if fn.startswith("stddev") else v
+    got = merged(fn, n, sx, sxx)
+    return None if got is None else numeric.encode(got)
 
 
 def _ordered(values) -> list:
@@ -197,14 +253,18 @@ def register(reg) -> None:
                               "quantile_disc": _quantile_disc})
     ARROW_AGGREGATES.update({"median": _quantile_arrow, "quantile_cont": _quantile_arrow,
                              "quantile_disc": _quantile_arrow})
-    for name in ("stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop"):
-        AGGREGATE_TYPES[name] = lambda ts: F if ts and ts[0] in (types.INTEGER, F, N) else None
+    for name in VARIANCES:      # numeric over integers and numerics, as PostgreSQL's
+        AGGREGATE_TYPES[name] = lambda ts: None if not ts else types.NUMERIC \
+            if ts[0] in (types.INTEGER, types.NUMERIC) else F if ts[0] in (F, N) else None
+        ARROW_AGGREGATES[name] = _spread_arrow
     PYTHON_AGGREGATES.update({
         "string_agg": _string_agg, "bool_and": _bool_and, "bool_or": _bool_or,
         "every": _bool_and,
-        "stddev": _stat(statistics.stdev, 2), "stddev_samp": _stat(statistics.stdev, 2),
-        "stddev_pop": _stat(statistics.pstdev, 1), "variance": _stat(statistics.variance, 2),
-        "var_samp": _stat(statistics.variance, 2), "var_pop": _stat(statistics.pvariance, 1),
+        "stddev": _stat(True, 2), "stddev_samp": _stat(True, 2), "stddev_pop": _stat(True, 1),
+        "variance": _stat(False, 2), "var_samp": _stat(False, 2), "var_pop": _stat(False, 1),
     })
     register_pairs(AGGREGATE_TYPES)
     reg.add(ScalarFunction("agg_pack", lambda ts: T, _pack_vector, _pack_row, strict=False))
+    # a cluster's merge of stddev/variance partials (internal: cluster/plansplit.py, split.py)
+    reg.add(ScalarFunction("spread_merge", _spread_merge_type, None, _spread_merged,
+                           strict=False))

@@ -26,7 +26,7 @@ import datetime as dt
 from ...lazy_import import arrow as pa, compute as pc, numpy as np, kernel
 from ..arrays import contiguous, repeated
 
-from ... import errors, netaddr, numeric_arrays, types
+from ... import errors, netaddr, numeric, numeric_arrays, types
 from .registry import ScalarFunction
 from .cast import from_text, to_text, format_float
 from .series import generate_series, series_type
@@ -572,17 +572,21 @@ def _sorted_by_value(values: list, descending: bool, nulls_first: bool) -> list:
 
 
 def _array_agg_distinct(values, a):
-    """DISTINCT: each value once, NULL too, sorted (NULL last), as PostgreSQL's sort does."""
+    """DISTINCT: each value once, NULL too, sorted (NULL last), as PostgreSQL's sort does.
+    Numerics are one value per number (1.5 and 1.50: the first one met is kept)."""
     if not values:
         return None
+    numbers = bool(a.args) and getattr(a.args[0], "type", None) == types.NUMERIC
     seen, out, has_null = set(), [], False
     for v in values:
         if v is None:
             has_null = True
-        elif (v if v == v else "NaN") not in seen:
-            seen.add(v if v == v else "NaN")
+            continue
+        k = numeric.value_part(v) if numbers else v if v == v else "NaN"
+        if k not in seen:
+            seen.add(k)
             out.append(v)
-    out.sort()
+    out.sort(key=numeric.value_part if numbers else None)
     if a.order_by and a.order_by[0][1]:
         out.reverse()
     return ([None] if has_null and a.order_by and a.order_by[0][2] else []) + out + \

@@ -6,7 +6,7 @@ import uuid
 
 from ...lazy_import import arrow as pa, compute as pc
 
-from ... import numeric_arrays, statement_limits, types
+from ... import numeric, numeric_arrays, statement_limits, types
 from ..semantics import hash_key
 from .registry import ScalarFunction
 
@@ -73,6 +73,42 @@ def _vec_greatest(*args):
     return pc.if_else(nan, pa.scalar(float("nan"), out.type), out)
 
 
+# greatest/least of numerics: by value, and of values equal in value (2.5 and 2.50) the
+# first in argument order, as PostgreSQL's fold keeps its result unless a later argument
+# is strictly greater (less). The storage keys' bytes would prefer the larger scale.
+def _numeric_only(ts):
+    return types.NUMERIC if _same_type(ts) == types.NUMERIC else None
+
+
+def _row_numeric_extreme(greater: bool):
+    def pick(*args):
+        best = key = None
+        for v in args:
+            if v is None:
+                continue
+            k = numeric.value_part(v)
+            if best is None or (k > key if greater else k < key):
+                best, key = v, k
+        return best
+    return pick
+
+
+def _vec_numeric_extreme(greater: bool):
+    def pick(*args):
+        args = numeric_arrays.one_form(args)
+        if not any(pa.types.is_binary(a.type) for a in args):
+            # decimal128 of one scale: equal values print alike
+            return (pc.max_element_wise if greater else pc.min_element_wise)(*args)
+        best, key = args[0], hash_key(args[0])
+        for a in args[1:]:
+            k = hash_key(a)
+            take = pc.or_(pc.fill_null((pc.greater if greater else pc.less)(k, key), False),
+                          pc.and_(pc.is_null(best), pc.is_valid(a)))
+            best, key = pc.if_else(take, a, best), pc.if_else(take, k, key)
+        return best
+    return pick
+
+
 def _pg_sleep(seconds) -> None:
     """Sleep, waking every 10 ms to honour a cancel or statement_timeout (57014)."""
     end = time.monotonic() + max(float(seconds), 0.0)
@@ -107,6 +143,9 @@ def register(reg) -> None:
                            _row_greatest, strict=False))
     reg.add(ScalarFunction("least", _same_type, lambda *a: pc.min_element_wise(*numeric_arrays.one_form(a)),
                            _row_least, strict=False))
+    for name, greater in (("greatest", True), ("least", False)):   # tried first: numerics
+        reg.add(ScalarFunction(name, _numeric_only, _vec_numeric_extreme(greater),
+                               _row_numeric_extreme(greater), strict=False))
     # now() and its kin are instants (timestamptz); localtimestamp and current_date are
     # the session TimeZone's wall clock and calendar day, as in PostgreSQL
     tz = types.TIMESTAMPTZ

@@ -415,7 +415,16 @@ def _normalize_row(s: str, form: str) -> str:
     return unicodedata.normalize(form, s)
 
 
+def _bpchar_pad_vector(v, n):
+    """character(n) values from text: trailing blanks cut, then padded to n (never cut)."""
+    width = n.as_py() if isinstance(n, pa.Scalar) else n
+    return pc.utf8_rpad(pc.utf8_rtrim(v, characters=" "), width=width, padding=" ")
+
+
 def register_more(reg) -> None:
+    # the binder's char(n) padding (internal: sql/bind/bpchar.py)
+    reg.add(ScalarFunction("bpchar_pad", fixed((T, I, T)), _bpchar_pad_vector,
+                           lambda v, n: v.rstrip(" ").ljust(n)))
     reg.add(ScalarFunction("normalize", fixed((T, T, T)), None, _normalize_row))
     reg.add(ScalarFunction("translate", fixed((T, T, T, T)), None, _translate_row))
     # s[lo:hi] and s[i] on text (DuckDB; PostgreSQL cannot subscript text: sql/bind/bind_array)

@@ -53,7 +53,7 @@ def insert(node: LogicalInsert, ctx) -> pa.Table:
         rows = _full_rows(node, _pyrows(data), schema, ctx)
         return _insert_rows(node, schema, generated.fill_rows(schema, rows, ctx), ctx)
     full = generated.fill_table(schema, _full_table(node, data, schema, ctx), ctx)
-    full = constraints.check_table(txn, schema, full, ctx)
+    full = constraints.check_table(txn, schema, full, ctx, inserting=True)
     txn.insert_arrow(node.table, full)
     ctx.rowcount = full.num_rows
     return _returning(node.returning, node.columns, full, ctx)
@@ -92,7 +92,7 @@ def _insert_rows(node: LogicalInsert, schema, rows: list[tuple], ctx) -> pa.Tabl
     if node.on_conflict is not None:
         from .upsert import upsert_rows
         return upsert_rows(node, schema, rows, ctx)
-    rows = constraints.check_rows(txn, schema, rows, ctx)
+    rows = constraints.check_rows(txn, schema, rows, ctx, inserting=True)
     if rows:
         txn.insert_rows(node.table, rows)
     ctx.rowcount = len(rows)

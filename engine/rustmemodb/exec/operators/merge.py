@@ -105,6 +105,6 @@ def _insert(txn, table: str, schema, action, rows: pa.Table, ctx) -> int:
     arrays = [a if a.type == f.type else numeric_arrays.cast_to(a, f.type)
               for a, f in zip(arrays, fields)]
     full = generated.fill_table(schema, pa.Table.from_arrays(arrays, schema=fields), ctx)
-    full = constraints.check_table(txn, schema, full, ctx)
+    full = constraints.check_table(txn, schema, full, ctx, inserting=True)
     txn.insert_arrow(table, full)
     return n

@@ -34,9 +34,10 @@ from rustmemodb.lazy_import import compute as pc
 from ..arrays import contiguous
 
 from ... import errors, numeric, numeric_arrays, types
-from ...plan.aggregates import FRAME_STATISTICS, PAIR_EXTREMES
+from ...plan.aggregates import FRAME_STATISTICS, PAIR_EXTREMES, VARIANCES
 from ...plan.logical import LogicalDistinctOn, LogicalWindow
 from ..expr.vector import as_array, evaluate
+from .window_spread import frame_spread
 from ..functions.aggregate_pairs import as_floats, finish, frame_extreme, frame_states, valid_mask
 from ..functions.arith import add_interval_to
 from ..functions.datetime import scale_interval
@@ -492,6 +493,8 @@ def _aggregate(call, L: _Layout, table, ctx, lo, hi):
     if call.fn in PAIR_EXTREMES:
         second = L.sorted(as_array(evaluate(call.args[1], table, ctx), L.n))
         return frame_extreme(call.fn, values, second, valid, lo, hi)
+    if call.fn in VARIANCES and call.type == types.NUMERIC:     # of integers, numerics
+        return frame_spread(call.fn, values, valid, [(lo, hi)], _sparse_query)
     if call.fn in FRAME_STATISTICS:
         return _statistic(call, L, table, ctx, valid, cnt_prefix, safe_lo, safe_hi, empty)
     raise errors.not_supported(f"{call.fn} as a window function")

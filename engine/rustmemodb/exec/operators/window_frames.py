@@ -21,10 +21,11 @@ import itertools
 
 from ... import errors, numeric, types
 from ..expr.vector import as_array, evaluate
-from ...plan.aggregates import FRAME_STATISTICS
+from ...plan.aggregates import FRAME_STATISTICS, VARIANCES
 from ..functions.aggregate_pairs import finish, pieced_states
 from .window import aggregate_input, pair_rows, _gather, _sparse_query, _const_arg
 from .window_collect import COLLECTING, collect
+from .window_spread import frame_spread
 
 
 def groups_bound(L, kind: str, k: int, is_start: bool) -> np.ndarray:
@@ -66,6 +67,8 @@ def compute_excluded(call, L, table, ctx, lo, hi):
     if fn in COLLECTING:
         return collect(call, L, table, ctx, runs)
     values, valid = aggregate_input(call, L, table, ctx)
+    if fn in VARIANCES and call.type == types.NUMERIC:         # of integers, numerics
+        return frame_spread(fn, values, valid, runs, _sparse_query)
     if fn in FRAME_STATISTICS:
         return _statistic(call, L, table, ctx, valid, runs)
     counts = sum(_run_sum(np.concatenate([[0], np.cumsum(valid, dtype=np.int64)]), s, e)

@@ -24,6 +24,7 @@ from sqlglot import exp
 from ... import errors, types
 from ...plan.expr import AggCall, Call, Const, make_call
 from ..parse import position_of
+from . import bpchar
 from .bind_expr import WINDOW_ONLY, ExprBinder, over_required
 from .bind_select import _explicit_nulls
 from .bind_object_agg import CLASSES as OBJECT_AGGS, bind_object_agg
@@ -220,6 +221,8 @@ def _string_agg(stmt, inner, node):
         raise errors.undefined_function(
             f"function string_agg({value.type.lower()}, {sep.type.lower()}) does not exist",
             hint="CAST the value to TEXT.", position=position_of(node))
+    if types.is_bpchar(value.type):      # string_agg(text, text): a char loses its blanks
+        value = bpchar.trimmed(stmt.functions, value)
     arg, keys = ordered_arg(inner, value, order, distinct)
     ret = stmt.make_aggregate("string_agg", [value], distinct, node).type
     return AggCall("string_agg", (arg,), ret, distinct, order_by=tuple(keys),

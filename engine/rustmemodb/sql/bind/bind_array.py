@@ -17,6 +17,7 @@ from ... import errors, types
 from ...plan.expr import AggCall, Call, Cast, Const, Expr, Param, SubqueryExpr
 from ...plan.logical import LogicalTableFunction
 from ..parse import position_of
+from . import bpchar
 from .coerce import adapt, common_type
 from .scope import Scope
 from .bind_subquery import bind_subquery_plan
@@ -194,6 +195,9 @@ def bind_array_quantified(stmt, binder, node: exp.Binary, quant: str, inner) -> 
                          "You might need to add explicit type casts.")
             if arg.type in (types.NULL, types.UNKNOWN):
                 arg = Const(None, element) if isinstance(arg, Const) else arg
+    if types.is_bpchar(arg.type) and op in ("eq", "ne", "lt", "le", "gt", "ge"):
+        # char(n) against text elements: text's comparison, the char's blanks cut
+        arg = fold(bpchar.trimmed(stmt.functions, arg))
     return _call(stmt, f"{quant}_{op}_array", [arg, arr])
 
 

@@ -83,6 +83,8 @@ class CompositeHooks:
         args = [eb.bind(a) for a in arg_nodes]
         if len(args) == 1 and composite.is_record(args[0].type):
             return Const(composite.type_name(args[0].type), types.TEXT)
+        if len(args) == 1 and type(args[0].type) is types.BpcharType:
+            return Const("character", types.TEXT)      # char(n) (sql/bind/bpchar.py)
         return eb.call("pg_typeof", args, node)
 
     def composite_field_names(self, value: Expr, node=None) -> list[str]:

@@ -30,7 +30,7 @@ from .type_modifiers import (bit_typmod, char_length, composite_of, domain_base,
 from .coerce import adapt, common_type, unify_pair
 from .whole_row import as_record
 from .bind_sql_functions import inline_call
-from . import enum_order, network_args, reuse
+from . import bpchar, enum_order, network_args, reuse
 from .bind_textsearch import bind_double_not
 from .bind_rows import (bind_row_comparison, bind_row_in_list, bind_row_in_query,
                         bind_row_is_null, row_items)
@@ -506,11 +506,19 @@ class ExprBinder:
         fit = _retype if target == types.NUMERIC else adapt
         arg = fit(arg, target)
         values = [fit(v, target) for v in values]
+<<<<<<< HEAD
         tests = [self.call("eq", [arg, v], node) for v in values]  # each type-checked
         if target == types.JSON:
             # jsonb equality is not text equality (1.0 = 1: jsonb_order.py): OR of its `=`
             out = functools.reduce(lambda a, b: self.call("or", [a, b], node), tests)
             return self.call("not", [out], node) if node.args.get("negate") else out
+=======
+        if bpchar.involved([arg] + values):     # compared as char values are (bpchar.py)
+            arg, values = bpchar.in_list(self.stmt.functions, arg, values)
+            arg, values = fold(arg), [fold(v) for v in values]
+        for v in values:  # type-check each comparison like `arg = v`
+            self.call("eq", [arg, v], node)
+>>>>>>> h-types
         out = InList(arg, tuple(values), negated=bool(node.args.get("negate")))
         if isinstance(arg, Const) and all(isinstance(v, Const) for v in values):
             return Const(compile_row(out)((), []), types.BOOLEAN)
@@ -585,10 +593,17 @@ class ExprBinder:
         length = varchar_length(node.to)
         if length is None:
             length = char_length(node.to, node)
+        char = isinstance(node.to, exp.DataType) and \
+            node.to.this in (exp.DataType.Type.CHAR, exp.DataType.Type.BPCHAR)
         if length is not None and out.type == types.TEXT:
             # CAST(x AS VARCHAR(n) | CHAR(n)) truncates to n characters, as in PostgreSQL
             fn, ret = self.stmt.functions.resolve("left", [types.TEXT, types.INTEGER])
-            return fold(Call("left", (out, Const(length, types.INTEGER)), ret, fn))
+            out = fold(Call("left", (out, Const(length, types.INTEGER)), ret, fn))
+            # and char(n) pads to n: a bpchar value (sql/bind/bpchar.py)
+            return fold(bpchar.cast_to_char(self.stmt.functions, out, length)) if char \
+                else out
+        if char and out.type == types.TEXT:          # ::bpchar, no length: as it is
+            return fold(bpchar.cast_to_char(self.stmt.functions, out, None))
         width = _INT_WIDTHS.get(node.to.this) if isinstance(node.to, exp.DataType) else None
         if width is not None and out.type == types.INTEGER and not isinstance(out, Param) \
                 and not (isinstance(out, Const) and out.value is None):
@@ -641,6 +656,11 @@ class ExprBinder:
             to.expressions else None
         target = types.array_of(element) if element is not None else \
             types.normalize_type_name(node.to.sql(dialect=DIALECT))
+        if type(arg.type) is types.BpcharType and target == types.TEXT and not (
+                isinstance(node.to, exp.DataType) and
+                node.to.this in (exp.DataType.Type.CHAR, exp.DataType.Type.BPCHAR)):
+            # char_value::text / ::varchar: its trailing blanks cut (PostgreSQL's rtrim)
+            return fold(bpchar.cast_to_text(self.stmt.functions, arg))
         if type(arg.type) is types.EnumType and target == types.TEXT:
             # mood::text is text: it compares and sorts as text again (a node of its
             # own, so that no rewrite takes it for the column it reads)
@@ -936,6 +956,8 @@ class ExprBinder:
                 and enum_order.involves_enum(args):
             args = enum_order.comparison_args(self.stmt, name, args, position_of(node)
                                               if node is not None else None)
+        if bpchar.involved(args):      # char(n): trailing blanks do not count (bpchar.py)
+            args = [fold(a) for a in bpchar.call_args(self.stmt.functions, name, args)]
         written = args
         if name == "add" and len(args) == 2:
             args = _interval_literal(args)
@@ -1002,6 +1024,8 @@ class ExprBinder:
             fn, ret, args = guessed
         if operator:
             args = [self._settle_param(a, fn, ret, args) for a in args]
+        if name in _PAIRED and bpchar.involved(args):
+            ret = bpchar.paired_type(args) or ret     # coalesce/nullif/... of chars: a char
         return fold(Call(name, tuple(args), ret, fn))
 
     def _joined_text(self, name: str, args: list, node) -> list:

@@ -182,6 +182,14 @@ def bind_copy(stmt, node: exp.Copy) -> LogicalNode:
         raise errors.sql_error("0A000", "COPY force quote only available using COPY TO"
                                if node.args.get("kind") else
                                "COPY force quote available only in CSV mode")
+    for force in ("force_not_null", "force_null"):
+        # CSV input only; checked in PostgreSQL's order (the mode first)
+        if force in options:
+            said = force.replace("_", " ")
+            if fmt != "csv":
+                raise errors.sql_error("0A000", f"COPY {said} available only in CSV mode")
+            if not node.args.get("kind"):
+                raise errors.sql_error("0A000", f"COPY {said} only available using COPY FROM")
     if node.args.get("kind"):
         return _copy_from(stmt, node.this, files.resolve_paths(path, root), fmt, options)
     out = files.resolve_paths(path, root, for_write=True)[0]
@@ -206,6 +214,15 @@ def _copy_options(stmt, params) -> dict:
                 if not all(isinstance(i, exp.Column) for i in items):
                     raise errors.syntax_error("FORCE_QUOTE takes * or a list of column names")
                 options[name] = tuple(i.name for i in items)
+        elif name in ("force_null", "force_not_null"):
+            # FROM, CSV: a quoted value equal to the NULL string is NULL too (force_null),
+            # an unquoted one is not NULL (force_not_null), in these columns
+            items = value.expressions if isinstance(value, exp.Tuple) else \
+                [value.this if isinstance(value, exp.Paren) else value]
+            if value is None or not all(isinstance(i, exp.Column) for i in items):
+                raise errors.sql_error(
+                    "22023", f'argument to option "{name}" must be a list of column names')
+            options[name] = tuple(i.name for i in items)
         elif name in ("delimiter", "null", "quote", "escape"):
             v = _const(stmt, value) if value is not None else None
             if not isinstance(v, str):
@@ -242,6 +259,14 @@ def _copy_from(stmt, target, paths, fmt, options) -> LogicalInsert:
         # without a column list COPY fills every column but the generated ones
         positions = [i for i in positions if schema.columns[i].generated is None]
     wanted = [(schema.columns[i].name, schema.columns[i].type) for i in positions]
+    for force in ("force_not_null", "force_null"):
+        for name in options.get(force, ()):
+            if schema.position(name) is None:
+                raise errors.sql_error(
+                    "42703", f'column "{name}" of relation "{schema.name}" does not exist')
+            if all(n != name for n, _ in wanted):
+                raise errors.sql_error("42P10", f'{force.upper()} column "{name}" not '
+                                                "referenced by COPY")
     if fmt in ("csv", "text"):
         read_as = [(n, t if t in _DIRECT else types.TEXT) for n, t in wanted]
         options = dict(options, columns=read_as)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import errors, types
-from ...plan.expr import Cast, ColRef, Const
+from ...plan.expr import Call, Cast, ColRef, Const, make_call
 from ...plan.logical import LogicalNode, LogicalProject, LogicalSetOp, LogicalSort
 from ..parse import position_of
 from .scope import Scope
@@ -83,6 +83,10 @@ def set_operation(left: LogicalNode, right: LogicalNode, kind: str, all_: bool,
                              _side_type(i, rt, lt, rnull, literals[1]), kind)
                  for i, (lt, rt) in enumerate(zip(left.types, right.types))]
     out_types = [types.TEXT if t in (types.NULL, types.UNKNOWN) else t for t in out_types]
+    # char(n) beside text or another char: char values of the longest n, each side padded
+    # to it, so equal values are equal rows (sql/bind/bpchar.py)
+    out_types = [_char_type(lt, rt) or t for lt, rt, t in zip(left.types, right.types,
+                                                               out_types)]
     if not all_:      # rows are compared: json has no equality (json_equality.py)
         require_equality(out_types, position_of(node) if node else None)
     columns = [(n, t) for n, t in zip(left.names, out_types)]
@@ -98,6 +102,14 @@ def _side_type(i: int, t: str, other: str, nulls, literals) -> str:
     if i in literals and t == types.TEXT and not types.is_numeric(other):
         return types.UNKNOWN
     return t
+
+
+def _char_type(a: str, b: str) -> str | None:
+    lengths = [t.length for t in (a, b) if types.is_bpchar(t)]
+    if not lengths or not all(t == types.TEXT or t in (types.NULL, types.UNKNOWN)
+                              for t in (a, b)):
+        return None
+    return types.bpchar_type(None if None in lengths else max(lengths))
 
 
 def unify_types(a: str, b: str, what: str) -> str:
@@ -118,12 +130,18 @@ def unify_types(a: str, b: str, what: str) -> str:
 
 
 def conform(plan: LogicalNode, out_types: list[str]) -> LogicalNode:
-    """``plan`` with its columns cast to ``out_types`` where they differ."""
-    if list(plan.types) == list(out_types):
+    """``plan`` with its columns cast to ``out_types`` where they differ (char(n): padded
+    to n)."""
+    if list(plan.types) == list(out_types) and not any(
+            types.is_bpchar(w) and t is not w for t, w in zip(plan.types, out_types)):
         return plan
     exprs = []
     for i, ((name, t), want) in enumerate(zip(plan.columns, out_types)):
         ref = ColRef(i, t, name)
+        if types.is_bpchar(want) and t is not want and want.length is not None:
+            pad = make_call("bpchar_pad", [ref, Const(want.length, types.INTEGER)])
+            exprs.append(Call("bpchar_pad", pad.args, want, pad.impl))
+            continue
         exprs.append(ref if t == want else Cast(ref, want))
     return LogicalProject([(n, t) for (n, _), t in zip(plan.columns, out_types)], plan, exprs)
 

@@ -82,6 +82,12 @@ def _quantified(stmt, binder, kind, left_node, query, node):
     probe = binder.call(op, [arg, ColRef(0, rtype)], node)   # type check, like `arg op col`
     arg = probe.args[0] if probe.args[0].type != arg.type else arg
     right = probe.args[1]
+    if types.is_bpchar(arg.type) or types.is_bpchar(rtype):
+        # char(n) values compare without their trailing blanks where the other side is
+        # text or another length (bpchar.py): both sides as the comparison has them
+        arg = probe.args[0]
+        if not isinstance(right, ColRef):
+            plan = LogicalProject([(plan.columns[0][0], right.type)], plan, [right])
     if isinstance(right, Call) and right.fn == "enum_sortkey":
         # enums compare by label position (enum_order.py): the subquery's values too
         plan = LogicalProject([(plan.columns[0][0], right.type)], plan, [right])

@@ -134,7 +134,7 @@ def _function(func, binder):
             raise errors.undefined_function(f"function {name} takes one argument",
                                             position=position_of(func))
         x = binder.bind(nodes[0])
-        if x.type not in (types.INTEGER, types.FLOAT, types.NULL):
+        if x.type not in (types.INTEGER, types.FLOAT, types.NUMERIC, types.NULL):
             raise errors.undefined_function(f"function {name}({x.type.lower()}) does not exist",
                                             position=position_of(func))
         return name, [x, x], False, False
@@ -184,8 +184,8 @@ def _collecting(func, binder):
 
 
 def _return_type(stmt, name: str, args, node) -> str:
-    if name in VARIANCES:
-        return types.FLOAT
+    if name in VARIANCES:       # numeric over integers and numerics, as PostgreSQL's
+        return types.NUMERIC if args[0].type in (types.INTEGER, types.NUMERIC) else types.FLOAT
     if name == "string_agg":
         return types.TEXT
     if name == "array_agg":
