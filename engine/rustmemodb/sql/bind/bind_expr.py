@@ -506,19 +506,14 @@ class ExprBinder:
         fit = _retype if target == types.NUMERIC else adapt
         arg = fit(arg, target)
         values = [fit(v, target) for v in values]
-<<<<<<< HEAD
+        if bpchar.involved([arg] + values):     # compared as char values are (bpchar.py)
+            arg, values = bpchar.in_list(self.stmt.functions, arg, values)
+            arg, values = fold(arg), [fold(v) for v in values]
         tests = [self.call("eq", [arg, v], node) for v in values]  # each type-checked
         if target == types.JSON:
             # jsonb equality is not text equality (1.0 = 1: jsonb_order.py): OR of its `=`
             out = functools.reduce(lambda a, b: self.call("or", [a, b], node), tests)
             return self.call("not", [out], node) if node.args.get("negate") else out
-=======
-        if bpchar.involved([arg] + values):     # compared as char values are (bpchar.py)
-            arg, values = bpchar.in_list(self.stmt.functions, arg, values)
-            arg, values = fold(arg), [fold(v) for v in values]
-        for v in values:  # type-check each comparison like `arg = v`
-            self.call("eq", [arg, v], node)
->>>>>>> h-types
         out = InList(arg, tuple(values), negated=bool(node.args.get("negate")))
         if isinstance(arg, Const) and all(isinstance(v, Const) for v in values):
             return Const(compile_row(out)((), []), types.BOOLEAN)
