@@ -160,6 +160,15 @@ class RenameColumn:
 
 
 @dataclass(frozen=True)
+class RenameConstraint:
+    """ALTER TABLE t RENAME CONSTRAINT c TO d, and ALTER INDEX c RENAME TO d (an index
+    and the constraint it serves carry one name)."""
+    old: str
+    new: str
+    schema: Any
+
+
+@dataclass(frozen=True)
 class RenameTable:
     new: str
     schema: Any

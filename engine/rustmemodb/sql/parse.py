@@ -55,6 +55,15 @@ def validated_constraint(action: exp.Expression) -> str | None:
     return None
 
 
+def renamed_constraint(action: exp.Expression) -> tuple[str, str] | None:
+    """(old, new) of an ALTER TABLE action RENAME CONSTRAINT old TO new, else None (carried
+    as an ``AnalyzeValidate`` of kind RENAME CONSTRAINT, as validated_constraint's)."""
+    if isinstance(action, exp.AnalyzeValidate) and \
+            action.args.get("kind") == "RENAME CONSTRAINT":
+        return action.this.name, action.expression.name
+    return None
+
+
 DIALECT = _Postgres()   # one instance: sqlglot builds a new one per call from a name
 # Tokens whose text is data or a quoted name: they keep their case.
 _KEEP_CASE = frozenset(t for t in TokenType if t.name.endswith("STRING")) | {
@@ -446,6 +455,14 @@ _ALTER_CONSTRAINT = re.compile(
     r"(?P<name>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s+alter\s+constraint\s+"
     r"(?P<constraint>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)"
     r"(?P<options>(?:\s+(?:not\s+)?deferrable|\s+initially\s+(?:deferred|immediate))+)\s*;?\s*$")
+# ALTER TABLE t RENAME CONSTRAINT c TO d: sqlglot has no node for it either (carried like
+# VALIDATE CONSTRAINT, below)
+_RENAME_CONSTRAINT = re.compile(
+    r"(?is)^\s*alter\s+table\s+(?P<exists>if\s+exists\s+)?(?:only\s+)?"
+    r"(?:(?P<schema>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s*\.\s*)?"
+    r"(?P<name>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s+rename\s+constraint\s+"
+    r"(?P<constraint>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s+to\s+"
+    r"(?P<new>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s*;?\s*$")
 # RENAME's COLUMN is optional in PostgreSQL; sqlglot reads ``RENAME c TO d`` without it as
 # a rename of the table (to ``c``), so the word is put back.
 _RENAME_BARE_COLUMN = re.compile(
@@ -523,6 +540,13 @@ def _statement_forms(sql: str) -> exp.Expression | str:
                          exists=bool(m.group("exists")),
                          actions=[exp.AnalyzeValidate(kind="CONSTRAINT",
                                                       this=_identifier(m.group("constraint")))])
+    m = _RENAME_CONSTRAINT.match(sql)
+    if m is not None:
+        return exp.Alter(this=_table(m), kind="TABLE",
+                         exists=bool(m.group("exists")),
+                         actions=[exp.AnalyzeValidate(kind="RENAME CONSTRAINT",
+                                                      this=_identifier(m.group("constraint")),
+                                                      expression=_identifier(m.group("new")))])
     m = _ALTER_CONSTRAINT.match(sql)
     if m is not None:
         options = " ".join(m.group("options").upper().split())
@@ -559,8 +583,7 @@ _UNSUPPORTED_ALTER = re.compile(
     r"(?P<kind>(?:enable|disable|force|no\s+force)\s+(?:row\s+level\s+security|trigger|rule)"
     r"|cluster\s+on|set\s+(?:logged|unlogged|without\s+cluster|tablespace|access\s+method|schema)"
     r"|replica\s+identity|inherit|no\s+inherit|attach\s+partition|detach\s+partition"
-    r"|alter\s+(?:column\s+)?[\w\"$]+\s+set\s+(?:statistics|storage|compression)"
-    r"|rename\s+constraint)\b")
+    r"|alter\s+(?:column\s+)?[\w\"$]+\s+set\s+(?:statistics|storage|compression))\b")
 # ALTER TABLE's actions as sqlglot reads them (its ALTER_PARSERS, for PostgreSQL) plus the
 # ones read before it (VALIDATE CONSTRAINT, OWNER TO): any other word would be a Command.
 _ALTER_TABLE_ACTION = re.compile(

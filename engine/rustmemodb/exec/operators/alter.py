@@ -17,6 +17,7 @@ relation names (``42P07``) and dependent foreign keys (``2BP01``).
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import pyarrow as pa
@@ -26,6 +27,7 @@ from ..arrays import contiguous
 from ... import errors, notices, numeric_arrays
 from ..typmods import fit_array
 from ...plan.ddl import (AddCheck, AddColumn, AddForeignKey, AddUnique, ChangeType, DropColumn,
+                         RenameConstraint,
                          DropUnique, LogicalAlterTable, RenameColumn, RenameTable,
                          SequenceChange, SetNotNull, SetSchema)
 from ...storage.index import UniqueIndex
@@ -224,6 +226,22 @@ def _follow_owner(txn, old: tuple, new: tuple) -> None:
             txn.set_sequence_def(name, dataclasses.replace(spec, owned_by=new))
 
 
+def _rename_constraint(txn, ctx, version, step: RenameConstraint):
+    """The schema's renamed constraint or index, and its index structures under the new
+    name (the same structures: a rename rebuilds nothing)."""
+    def renamed(indexes: dict) -> dict:
+        out = {}
+        for key, ix in indexes.items():
+            if key == step.old:
+                ix = copy.copy(ix)
+                ix.name = step.new
+                key = step.new
+            out[key] = ix
+        return out
+    return evolve(version, schema=step.schema, indexes=renamed(version.indexes),
+                  ordered=renamed(version.ordered))
+
+
 # ---- ALTER COLUMN ---------------------------------------------------------------------------
 
 def _set_schema(txn, ctx, version, step: SetSchema):
@@ -356,7 +374,7 @@ def _sequence_change(txn, ctx, version, step: SequenceChange):
 
 
 _APPLY = {AddColumn: _add_column, SequenceChange: _sequence_change, DropColumn: _drop_column,
-          RenameColumn: _rename_column,
+          RenameColumn: _rename_column, RenameConstraint: _rename_constraint,
           SetSchema: _set_schema, SetNotNull: _set_not_null, ChangeType: _change_type,
           AddUnique: _add_unique, AddCheck: _add_check, AddForeignKey: _add_foreign_key,
           DropUnique: _drop_unique}

@@ -22,13 +22,15 @@ from sqlglot import exp
 
 from ... import errors, notices, types
 from ...plan.ddl import (AddCheck, AddColumn, AddForeignKey, AddUnique, ChangeType, DropColumn,
-                         DropUnique, LogicalAlterTable, RenameColumn, RenameTable,
-                         SequenceChange, SetNotNull, SetSchema)
+                         DropUnique, LogicalAlterTable, RenameColumn, RenameConstraint,
+                         RenameTable, SequenceChange, SetNotNull, SetSchema)
 from ...plan.expr import Cast, ColRef, NextVal
+from ...storage.root import owner_of_index
 from ...storage.schema import Column, TableSchema
 from ...storage.sequence_names import default_sequence, serial_default
 from .. import parse_sequence
-from ..parse import altered_constraint, parse_one, position_of, validated_constraint
+from ..parse import (altered_constraint, parse_one, position_of, renamed_constraint,
+                     validated_constraint)
 from .bind_constraints import check_expr
 from .bind_ddl import (_column, _given_name, _table_constraint, default_text,
                        identity_definition)
@@ -41,6 +43,8 @@ from .bind_constraints import generated_expr
 
 
 def bind_alter(stmt, node: exp.Alter) -> LogicalAlterTable:
+    if (node.args.get("kind") or "").upper() == "INDEX":
+        return bind_alter_index(stmt, node)
     table_node = node.this
     if_exists = bool(node.args.get("exists"))
     name = table_node.name
@@ -80,6 +84,8 @@ def _bind_action(stmt, schema: TableSchema, act, steps: list,
         return schema
     if validated_constraint(act) is not None:
         return validate_constraint(stmt, schema, validated_constraint(act), steps)
+    if renamed_constraint(act) is not None:
+        return rename_constraint(stmt, schema, *renamed_constraint(act), steps)
     if altered_constraint(act) is not None:
         return alter_constraint(schema, *altered_constraint(act), steps)
     if isinstance(act, exp.SequenceProperties):       # sql/parse_sequence.py alter_identity
@@ -464,4 +470,59 @@ def drop_constraint(schema, node: exp.Drop, steps: list) -> TableSchema:
     out = schema.with_(checks=tuple(c for c in schema.checks if c.name != name),
                        foreign_keys=tuple(f for f in schema.foreign_keys if f.name != name))
     steps.append(SetSchema(out))
+    return out
+
+
+# ---- RENAME CONSTRAINT / ALTER INDEX ... RENAME ------------------------------------------------
+
+def bind_alter_index(stmt, node: exp.Alter) -> LogicalAlterTable:
+    """ALTER INDEX [IF EXISTS] i RENAME TO j: a step of its table's ALTER (the index of a
+    PRIMARY KEY or UNIQUE constraint renames the constraint too, as in PostgreSQL)."""
+    actions = node.args.get("actions") or []
+    if len(actions) != 1 or not isinstance(actions[0], exp.AlterRename):
+        words = node.sql(dialect="postgres").split()[3:5]    # after ALTER INDEX name
+        raise errors.not_supported("ALTER INDEX ... " + " ".join(words).upper(),
+                                   hint="Only ALTER INDEX ... RENAME TO is supported.")
+    name, new = node.this.name, actions[0].this.name
+    owner = owner_of_index(stmt.root, name)
+    if owner is None:
+        if node.args.get("exists"):     # the ALTER's NOTICE: relation ... skipping
+            return LogicalAlterTable([], name, (), True)
+        raise errors.undefined_table(name)
+    table = owner[0]
+    steps: list = []
+    rename_constraint(stmt, stmt.root.tables[table].schema, name, new, steps, index=True)
+    return LogicalAlterTable([], table, tuple(steps))
+
+
+def rename_constraint(stmt, schema: TableSchema, old: str, new: str, steps: list,
+                      index: bool = False) -> TableSchema:
+    """A constraint (or, ``index``, an index) of ``schema`` called ``new``: a PRIMARY KEY or
+    UNIQUE constraint and its index share the name, as in PostgreSQL. 42704 (42P01 for an
+    index) when there is none called ``old``; 42710, or 42P07 when the name is an index's
+    and another relation has it."""
+    kinds = {"uniques": schema.uniques, "checks": schema.checks,
+             "foreign_keys": schema.foreign_keys, "indexes": schema.indexes}
+    if index:
+        kinds = {k: v for k, v in kinds.items() if k in ("uniques", "indexes")}
+    else:
+        kinds.pop("indexes")
+    where = next((k for k, items in kinds.items() if any(c.name == old for c in items)), None)
+    if where is None:
+        if index:
+            raise errors.undefined_table(old)
+        raise errors.sql_error("42704", f'constraint "{old}" for table "{schema.name}" '
+                                        f'does not exist')
+    if where in ("uniques", "indexes"):
+        if stmt.root.tables.get(new) is not None or new in stmt.root.views or \
+                owner_of_index(stmt.root, new) is not None:
+            raise errors.sql_error("42P07", f'relation "{new}" already exists')
+    elif any(c.name == new for items in (schema.uniques, schema.checks, schema.foreign_keys)
+             for c in items):
+        raise errors.sql_error("42710", f'constraint "{new}" for relation "{schema.name}" '
+                                        f'already exists')
+    renamed = tuple(dataclasses.replace(c, name=new) if c.name == old else c
+                    for c in getattr(schema, where))
+    out = schema.with_(**{where: renamed})
+    steps.append(RenameConstraint(old, new, out))
     return out

@@ -79,9 +79,7 @@ def bind_ddl(stmt, node: exp.Expression):
                                                node.args["actions"][0].this.name,
                                                bool(node.args.get("exists")))
     if isinstance(node, exp.Alter) and (node.args.get("kind") or "").upper() == "INDEX":
-        raise errors.not_supported("ALTER INDEX",
-                                   hint="Drop the index and create it again under the new "
-                                        "name.")
+        return "ALTER INDEX", stmt.bind_alter(node)     # RENAME TO (bind_alter.py)
     if isinstance(node, exp.Alter) and (node.args.get("kind") or "").upper() == "VIEW":
         return "ALTER VIEW", bind_alter_view_defaults(stmt, node)
     if isinstance(node, exp.Alter):
