@@ -142,9 +142,11 @@ def renamed_relation(sql: str, old: str, new: str) -> str | None:
             continue
         if not t.alias:       # columns qualified by the old name still find it
             t.set("alias", exp.TableAlias(this=exp.to_identifier(t.name)))
-        t.set("this", exp.to_identifier(bare))
-        if schema:
-            t.set("db", exp.to_identifier(schema))
+        if t.db:           # written schema.name
+            t.set("this", exp.to_identifier(bare))
+            t.set("db", exp.to_identifier(schema or PUBLIC))
+        else:              # the binder's form: the catalog key as one name ("s1.t")
+            t.set("this", exp.to_identifier(new))
     return tree.sql(dialect="postgres")
 
 
