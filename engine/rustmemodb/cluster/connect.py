@@ -69,6 +69,11 @@ from .write_route import WriteRouting
 # read bare table names
 _SCHEMA_STATEMENT = re.compile(
     r"(?is)(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*(?:create|drop|alter)\s+schema\b")
+# temporary tables (sql/temp_tables.py) belong to one engine session; a cluster's
+# statements run on shard sessions and a coordinator's mirror, so they are refused
+_TEMP_TABLE = re.compile(
+    r"(?is)(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*create\s+(?:global\s+|local\s+)?"
+    r"temp(?:orary)?\s+(?:table|view|sequence)\b")
 # Numbering the rows a table already has from a new sequence: each shard would draw
 # its own numbers (the coordinator owns the sequences), so the same ones twice.
 _ADD_NUMBERED_COLUMN = re.compile(
@@ -531,6 +536,10 @@ class ClusterConnection(SelectPlanning, WriteRouting):
             raise refuse("CREATE/DROP/ALTER SCHEMA",
                          hint="A cluster's tables live in schema public; a branch is the "
                               "way to a separate namespace.")
+        if word == "create" and _TEMP_TABLE.match(sql):
+            raise refuse("CREATE TEMPORARY TABLE",
+                         hint="A cluster's tables are shared by its connections: create "
+                              "a table (and drop it), or work on a branch.")
         if word == "alter" and _ADD_NUMBERED_COLUMN.match(sql):
             raise refuse("ALTER TABLE ... ADD a SERIAL or identity column",
                          hint="Create the table with the column instead.")

@@ -73,14 +73,26 @@ def rename(ast, prefix: str, temps: frozenset):
     if not temps:
         return ast
     ctes = {c.alias_or_name for c in ast.find_all(exp.CTE)}
+    target = _created(ast)
     for table in list(ast.find_all(exp.Table)):
-        if isinstance(table.this, exp.Func) or table.args.get("catalog"):
+        if isinstance(table.this, exp.Func) or table.args.get("catalog") or table is target:
             continue
         db, name = table.db, table.name
         if db not in ("", "pg_temp") or name not in temps or (not db and name in ctes):
             continue
         store_name(table, prefix + name)
     return ast
+
+
+def _created(ast):
+    """The relation a CREATE (not TEMP) makes: never a temporary table's name, since
+    pg_temp is not where PostgreSQL creates (CREATE TABLE t beside a temporary t makes the
+    permanent one, which the temporary one then hides)."""
+    from sqlglot import exp
+    if not isinstance(ast, exp.Create) or creates_temporary(ast):
+        return None
+    target = ast.this.this if isinstance(ast.this, exp.Schema) else ast.this
+    return target if isinstance(target, exp.Table) else None
 
 
 def _create_target(ast, prefix: str) -> None:
