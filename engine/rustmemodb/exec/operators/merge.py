@@ -3,8 +3,9 @@ as it was when the statement began; then the chosen deletes, updates and inserts
 written in that order, through the same checks as DELETE, UPDATE and INSERT
 (constraints, foreign keys, column type modifiers, unique keys).
 
-A target row that two source rows match is ``21000``, as in PostgreSQL ("MERGE
-command cannot affect row a second time"); a row no clause takes is left alone.
+A target row that two source rows would update or delete is ``21000``, as in PostgreSQL
+("MERGE command cannot affect row a second time"); a row no clause takes is left alone
+(and so is a second match that no clause takes, or that DO NOTHING takes).
 """
 from __future__ import annotations
 
@@ -29,12 +30,8 @@ def merge(node: LogicalMerge, ctx) -> pa.Table:
     n = data.num_rows
     rowid = data.column(ns + width)
     matched = pc.is_valid(rowid).to_numpy(zero_copy_only=False) if n else np.zeros(0, bool)
-    hit = pc.drop_null(rowid).to_numpy(zero_copy_only=False)
-    if len(np.unique(hit)) != len(hit):
-        raise errors.sql_error("21000", "MERGE command cannot affect row a second time",
-                               hint="Ensure that not more than one source row matches any "
-                                    "one target row.")
     taken = np.zeros(n, bool)
+    writes = np.zeros(n, bool)         # source rows that update or delete their match
     chosen = []
     for action in node.actions:
         mask = (matched if action.matched else ~matched) & ~taken
@@ -42,8 +39,18 @@ def merge(node: LogicalMerge, ctx) -> pa.Table:
             cond = as_array(evaluate(action.condition, data, ctx), n)
             mask &= pc.fill_null(cond, False).to_numpy(zero_copy_only=False)
         taken |= mask
+        if action.kind in ("update", "delete"):
+            writes |= mask
         if mask.any() and action.kind != "nothing":
             chosen.append((action, data.filter(pa.array(mask))))
+    # a target row two source rows would change (not one a second row matches without a
+    # clause taking it, or DO NOTHING): PostgreSQL's "second time"
+    hit = pc.drop_null(rowid.filter(pa.array(writes))).to_numpy(zero_copy_only=False) \
+        if writes.any() else np.zeros(0)
+    if len(np.unique(hit)) != len(hit):
+        raise errors.sql_error("21000", "MERGE command cannot affect row a second time",
+                               hint="Ensure that not more than one source row matches any "
+                                    "one target row.")
     total = 0
     for action, rows in chosen:          # deletes first, then updates, then inserts
         if action.kind == "delete":
