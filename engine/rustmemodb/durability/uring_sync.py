@@ -405,7 +405,8 @@ class UringSync:
             os.eventfd_read(self._eventfd)
         except BlockingIOError:
             pass
-        self._reap()
+        if self._lib.io_uring_cq_ready(self._ring):
+            self._reap()
         if self._error is not None:
             raise self._error
         return self._durable
