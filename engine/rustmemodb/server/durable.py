@@ -88,10 +88,11 @@ with io_uring in the helper process's place (``durability/uring_sync.py``): the 
 submits the frames' durable write linked to the send of the reply, in one system call,
 and the kernel sends the reply once the write is on disk; no process or thread of ours
 is woken for it. The channel takes completions from the ring (``probe``, shared memory)
-or its eventfd, and has the log write its mark on its next timer tick (``_mark_later``:
-within 2 ms, and only if no later frame was handed over meanwhile), not in front of the
-message being handled. A reply the socket could not take whole comes
-back to the session (``rest`` of ``_finish``) to send itself. Measured against ``auto``
+or when the ring's descriptor polls readable (completions waiting), and has the log
+write its mark on its next timer tick (``_mark_later``: within 2 ms, and only if no
+later frame was handed over meanwhile), not in front of the message being handled. A
+reply the socket could not take whole comes back to the session (``rest`` of
+``_finish``) to send itself. Measured against ``auto``
 and PostgreSQL (docs/wire-server-performance.md, nineteenth session): durable point
 UPDATE latency 0.24-0.27 ms against 0.31-0.38 ms with one client, load-test driver +9 to
 +17 % tps (won 14 of 15 rounds), the pgbench 4-client mix +0.2 to +8.5 % (won 10 of
@@ -347,7 +348,7 @@ _TICK = 0.002        # seconds between checks while handed-over replies wait
 class _Channel:
     """One durable database's syncer (``AioFsync`` or ``FsyncHelper``), driven from the
     server's loop: ``wait`` asks it to sync what the log has written, ``_answered`` (its
-    eventfd or socket is readable) publishes and acknowledges every commit the
+    descriptor is readable) publishes and acknowledges every commit the
     completion covers.
 
     With the helper process (``replies``) a point write's reply can be handed over
