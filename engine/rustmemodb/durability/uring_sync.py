@@ -32,9 +32,10 @@ every frame before its end, whatever became of the others, and chains need no or
 among themselves. The rewritten span is what was handed over since the last completion:
 one to a few frames.
 
-The log's tail mark (``wal.py``) is written by the log on the loop once a completion is
-seen (``writes_mark`` False), at the end of the last frame handed over: no chain in flight
-writes there. Preallocated zeros are written by ``request`` itself (plain ``pwrite``,
+The log's tail mark (``wal.py``) is written by the log on the loop after a completion
+(``writes_mark`` False; the server's channel does it on its next timer tick, so that a
+frame handed over meanwhile makes it moot), at the end of the last frame handed over,
+and only once that frame is durable: no chain in flight writes there. Preallocated zeros are written by ``request`` itself (plain ``pwrite``,
 rare) before the chain that needs them. ``barrier`` (a thread about to touch the log
 itself) rewrites the same span synchronously through the O_DSYNC descriptor.
 
