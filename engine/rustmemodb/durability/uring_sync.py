@@ -383,6 +383,10 @@ class UringSync:
     def sent(self) -> int | None:
         return self._sent
 
+    def failed(self) -> bool:
+        """Whether a durable write failed (``answers`` raises it)."""
+        return self._error is not None
+
     def outcome(self, seq: int) -> str | None:
         """What became of reply ``seq``: "sent", "failed" (its write failed: never
         sent), or None while its chain is in flight."""

@@ -395,6 +395,11 @@ class _Channel:
         progress = self._progress
         if progress is not None:
             got = progress()
+            if self._marks_later and self.helper.failed():
+                # (io_uring: a failed write was just taken from the ring; its descriptor
+                # does not poll readable for it any more, so the log breaks here: 58030)
+                self._answered()
+                return
             if got is not None and (got[0] > self.log.durable_lsn or got[1] > self._sent):
                 self._answering = True
                 try:
