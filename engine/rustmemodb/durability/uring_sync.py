@@ -19,7 +19,8 @@ exactly while completions wait in the ring, so once ``progress`` has taken them 
 loop is not woken for them again; an eventfd registered on the ring (as before
 2026-12-07) counted every completion and stayed readable after they were taken, so
 the loop woke for completions already handled (0.7 times per update in the 80/20 mix)
-and read the eventfd each time.
+and read the eventfd each time. So a failed write taken by ``progress`` is not signalled
+again either: its caller asks ``failed`` and breaks the log itself.
 
 Why a write and not IORING_OP_FSYNC: measured on Linux 6.18, a failed FSYNC (or
 SYNC_FILE_RANGE) does not break its link, so the linked send would acknowledge a commit
