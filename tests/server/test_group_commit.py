@@ -366,6 +366,48 @@ def test_failed_fsync_of_a_write_answered_as_it_arrived_logs_nothing(durable, mo
     conn.close()
 
 
+def test_a_failed_uring_write_taken_by_the_probe_still_fails_its_commit(durable,
+                                                                        monkeypatch):
+    """io_uring: the ring's descriptor polls readable only while completions wait, so a
+    failed write's completion taken from the ring by the probe (before a client's
+    message, or on the channel's tick) is never signalled again: the probe itself must
+    break the log. Here nothing watches the descriptor at all; the client still hears
+    58030 (it waited forever when only the descriptor's reader raised the error)."""
+    if not _uring_works():
+        pytest.skip("io_uring is not available here")
+    path, conn = durable
+    with rustmemodb.serve(conn, users={USER: PASSWORD}, fsync_helper="uring") as srv:
+        with psycopg.connect(_dsn(srv), autocommit=True) as c:
+            for v in (1, 2):
+                c.execute("UPDATE t SET v = %s WHERE id = %s", (v, 7), prepare=True)
+            gate = _Gate(srv, "uring", monkeypatch)
+            syncer = gate.channel().helper
+            unwatched = threading.Event()
+            srv._loop.call_soon_threadsafe(
+                lambda: (srv._loop.remove_reader(syncer.fileno()), unwatched.set()))
+            assert unwatched.wait(10)
+            gate.fail()
+            got: list = []
+
+            def update():
+                try:
+                    c.execute("UPDATE t SET v = %s WHERE id = %s", (3, 7), prepare=True)
+                    got.append(None)
+                except psycopg.Error as exc:
+                    got.append(exc.sqlstate)
+            th = threading.Thread(target=update, daemon=True)
+            th.start()
+            th.join(10)
+            hung = th.is_alive()
+            if hung:                 # (its socket shut, the client thread returns)
+                sock = socket.socket(fileno=os.dup(c.pgconn.socket))
+                sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+                th.join(10)
+            assert not hung and got == ["58030"]
+    conn.close()
+
+
 def test_a_write_after_a_pending_commit_builds_on_it_and_waits_for_it(durable, monkeypatch,
                                                                       helper):
     """A point write arriving while an earlier commit waits for its fsync starts from

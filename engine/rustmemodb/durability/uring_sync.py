@@ -12,9 +12,15 @@ and with no thread or process of ours to wake, a chain of two requests
 
 and the kernel sends the acknowledgement as soon as the write is durable. The loop
 learns of completions from the completion ring (shared memory, no system call:
-``progress``, peeked before every client message) or from an eventfd registered on the
-ring (``fileno``, watched by the loop: commits are published even when nobody sends
-anything, off the client's path since its reply went out already).
+``progress``, peeked before every client message) or by watching the ring's own
+descriptor (``fileno``: commits are published even when nobody sends anything, off the
+client's path since its reply went out already). The ring's descriptor polls readable
+exactly while completions wait in the ring, so once ``progress`` has taken them the
+loop is not woken for them again; an eventfd registered on the ring (as before
+2026-12-07) counted every completion and stayed readable after they were taken, so
+the loop woke for completions already handled (0.7 times per update in the 80/20 mix)
+and read the eventfd each time. So a failed write taken by ``progress`` is not signalled
+again either: its caller asks ``failed`` and breaks the log itself.
 
 Why a write and not IORING_OP_FSYNC: measured on Linux 6.18, a failed FSYNC (or
 SYNC_FILE_RANGE) does not break its link, so the linked send would acknowledge a commit
@@ -27,9 +33,10 @@ every frame before its end, whatever became of the others, and chains need no or
 among themselves. The rewritten span is what was handed over since the last completion:
 one to a few frames.
 
-The log's tail mark (``wal.py``) is written by the log on the loop once a completion is
-seen (``writes_mark`` False), at the end of the last frame handed over: no chain in flight
-writes there. Preallocated zeros are written by ``request`` itself (plain ``pwrite``,
+The log's tail mark (``wal.py``) is written by the log on the loop after a completion
+(``writes_mark`` False; the server's channel does it on its next timer tick, so that a
+frame handed over meanwhile makes it moot), at the end of the last frame handed over,
+and only once that frame is durable: no chain in flight writes there. Preallocated zeros are written by ``request`` itself (plain ``pwrite``,
 rare) before the chain that needs them. ``barrier`` (a thread about to touch the log
 itself) rewrites the same span synchronously through the O_DSYNC descriptor.
 
@@ -97,8 +104,8 @@ class UringSync:
 
     def __init__(self, lock_fd: int = -1) -> None:
         lib = self._lib = _liburing()
-        if not hasattr(os, "eventfd") or not os.path.isdir("/proc/self/fd"):
-            raise OSError("io_uring syncer: no eventfd or /proc here")
+        if not os.path.isdir("/proc/self/fd"):
+            raise OSError("io_uring syncer: no /proc here")
         self._ring = lib.Ring()
         try:
             lib.io_uring_queue_init(_ENTRIES, self._ring)
@@ -107,7 +114,6 @@ class UringSync:
         except Exception as exc:  # noqa: BLE001 - the binding's own errors
             raise OSError(f"io_uring_queue_init failed: {exc}") from None
         self._cqe = lib.Cqe()
-        self._eventfd = -1
         self._lock = threading.RLock()
         self._chains: dict[int, _Chain] = {}
         self._next = 1
@@ -129,8 +135,6 @@ class UringSync:
         self.replies = 0
         self.submits = 0
         try:
-            self._eventfd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
-            lib.io_uring_register_eventfd(self._ring, self._eventfd)
             self._probe()
         except BaseException:
             self.close()
@@ -172,13 +176,10 @@ class UringSync:
         finally:
             a.close()
             b.close()
-        try:
-            os.eventfd_read(self._eventfd)
-        except BlockingIOError:
-            pass
 
     def fileno(self) -> int:
-        return self._eventfd
+        """The ring's descriptor: readable while completions wait to be taken."""
+        return self._ring.ring_fd
 
     # ---- submitting (the loop, the log's lock held) -----------------------------------
     def request(self, lsn: int, segment_fd: int, first_lsn: int,
@@ -383,6 +384,10 @@ class UringSync:
     def sent(self) -> int | None:
         return self._sent
 
+    def failed(self) -> bool:
+        """Whether a durable write failed (``answers`` raises it)."""
+        return self._error is not None
+
     def outcome(self, seq: int) -> str | None:
         """What became of reply ``seq``: "sent", "failed" (its write failed: never
         sent), or None while its chain is in flight."""
@@ -399,13 +404,10 @@ class UringSync:
         return self._durable
 
     def answers(self) -> int:
-        """(The eventfd is readable.) The durable LSN after taking every completion;
-        OSError once a write failed."""
-        try:
-            os.eventfd_read(self._eventfd)
-        except BlockingIOError:
-            pass
-        self._reap()
+        """(The ring's descriptor is readable.) The durable LSN after taking every
+        completion; OSError once a write failed."""
+        if self._lib.io_uring_cq_ready(self._ring):
+            self._reap()
         if self._error is not None:
             raise self._error
         return self._durable
@@ -463,7 +465,7 @@ class UringSync:
             ring = self._ring
             if ring is None:
                 return
-            while self._chains and self._eventfd >= 0:
+            while self._chains:
                 try:
                     lib.io_uring_wait_cqe(ring, self._cqe)
                 except OSError:
@@ -474,8 +476,8 @@ class UringSync:
             except Exception:  # noqa: BLE001 - never set up
                 pass
             self._ring = None
-            fds = [self._eventfd, self._wfd, *self._fds, *self._clients.values()]
-            self._eventfd = self._wfd = -1
+            fds = [self._wfd, *self._fds, *self._clients.values()]
+            self._wfd = -1
             self._fds.clear()
             self._clients.clear()
             for fd in set(fds):

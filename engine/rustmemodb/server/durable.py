@@ -88,9 +88,11 @@ with io_uring in the helper process's place (``durability/uring_sync.py``): the 
 submits the frames' durable write linked to the send of the reply, in one system call,
 and the kernel sends the reply once the write is on disk; no process or thread of ours
 is woken for it. The channel takes completions from the ring (``probe``, shared memory)
-or its eventfd, and has the log write its mark right after the message being handled
-(``_write_mark``), not in front of it. A reply the socket could not take whole comes
-back to the session (``rest`` of ``_finish``) to send itself. Measured against ``auto``
+or when the ring's descriptor polls readable (completions waiting), and has the log
+write its mark on its next timer tick (``_mark_later``: within 2 ms, and only if no
+later frame was handed over meanwhile), not in front of the message being handled. A
+reply the socket could not take whole comes back to the session (``rest`` of
+``_finish``) to send itself. Measured against ``auto``
 and PostgreSQL (docs/wire-server-performance.md, nineteenth session): durable point
 UPDATE latency 0.24-0.27 ms against 0.31-0.38 ms with one client, load-test driver +9 to
 +17 % tps (won 14 of 15 rounds), the pgbench 4-client mix +0.2 to +8.5 % (won 10 of
@@ -346,7 +348,7 @@ _TICK = 0.002        # seconds between checks while handed-over replies wait
 class _Channel:
     """One durable database's syncer (``AioFsync`` or ``FsyncHelper``), driven from the
     server's loop: ``wait`` asks it to sync what the log has written, ``_answered`` (its
-    eventfd or socket is readable) publishes and acknowledges every commit the
+    descriptor is readable) publishes and acknowledges every commit the
     completion covers.
 
     With the helper process (``replies``) a point write's reply can be handed over
@@ -393,16 +395,19 @@ class _Channel:
         progress = self._progress
         if progress is not None:
             got = progress()
+            if self._marks_later and self.helper.failed():
+                # (io_uring: a failed write was just taken from the ring; its descriptor
+                # does not poll readable for it any more, so the log breaks here: 58030)
+                self._answered()
+                return
             if got is not None and (got[0] > self.log.durable_lsn or got[1] > self._sent):
                 self._answering = True
                 try:
                     if self._marks_later and got[0] > self.log.durable_lsn:
-                        # (io_uring: the log's mark is written after the message about
-                        # to be handled, not in front of it)
+                        # (io_uring: the log's mark is written later, off the path of
+                        # the message about to be handled: ``_mark_later``)
                         durable = self.log.helper_progress(got[0], False)
-                        if not self._mark_due:
-                            self._mark_due = True
-                            self.loop.call_soon(self._write_mark)
+                        self._mark_later()
                     else:
                         durable = self.log.helper_progress(got[0])
                     self._done(durable, got[1])
@@ -412,6 +417,19 @@ class _Channel:
             return
         if self._hint() > self.log.durable_lsn:
             self._answered()
+
+    def _mark_later(self) -> None:
+        """(io_uring) A completion made commits durable: the log's mark claiming them is
+        written by the next ``_tick`` (within ``_TICK``), not at once. Under load a later
+        frame is handed over meanwhile, and a mark is written only where it is the last
+        thing in the file (``Log.write_mark``), so most marks are never written: one
+        ``pwrite`` and a loop callback less per durable commit (0.6 per update in the
+        80/20 mix). A mark only ever claims what is durable; until it is written, a
+        crash followed by damage to the newest acknowledged frames reads as a torn tail,
+        as it always did for frames synced while a later one was in flight."""
+        self._mark_due = True
+        if self._timer is None:
+            self._timer = self.loop.call_later(_TICK, self._tick)
 
     def _write_mark(self) -> None:
         self._mark_due = False
@@ -450,7 +468,9 @@ class _Channel:
     def _tick(self) -> None:
         self._timer = None
         self.probe()
-        if self._handed and self.error is None and self._timer is None:
+        if self._mark_due:
+            self._write_mark()
+        if (self._handed or self._mark_due) and self.error is None and self._timer is None:
             self._timer = self.loop.call_later(_TICK, self._tick)
 
     def _recheck(self) -> None:
@@ -469,9 +489,7 @@ class _Channel:
             try:
                 if self._marks_later:
                     durable = self.log.helper_answered(False)
-                    if not self._mark_due:
-                        self._mark_due = True
-                        self.loop.call_soon(self._write_mark)
+                    self._mark_later()
                 else:
                     durable = self.log.helper_answered()
             except Exception as exc:  # noqa: BLE001 - 58030: the helper failed or died
