@@ -22,6 +22,7 @@ the calls and inserts casts, so bodies see lists of one element type.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 
 from ...lazy_import import arrow as pa, compute as pc, numpy as np, kernel
 from ..arrays import contiguous, repeated
@@ -239,11 +240,16 @@ def _strict(fn, *args):
     return None if any(a is None for a in args) else fn(*args)
 
 
-def _row_position(lst, x):
+def _row_position(lst, x, start=1):
+    """array_position: the first place at or after ``start`` holding ``x``, compared as IS
+    NOT DISTINCT FROM (so NULL finds a NULL), as PostgreSQL's."""
     if lst is None:
         return None
-    for i, v in enumerate(lst):
-        if v is not None and v == x:
+    if start is None:
+        raise errors.sql_error("22004", "initial position must not be null")
+    for i in range(max(start, 1) - 1, len(lst)):
+        v = lst[i]
+        if (v is None and x is None) or (v is not None and x is not None and v == x):
             return i + 1
     return None
 
@@ -354,6 +360,12 @@ def _row_eq(a, b):
 
 def _row_ne(a, b):
     return a != b
+
+
+def array_order_key(lst) -> list:
+    """An array as PostgreSQL's btree orders arrays: element by element, a NULL element
+    after every value (and equal to another NULL), then the shorter array first."""
+    return [(1, 0) if v is None else (0, v) for v in lst]
 
 
 # ---- x op ANY/ALL (array) -----------------------------------------------------------------
@@ -473,7 +485,8 @@ def register(reg) -> None:
     reg.add(ScalarFunction("cardinality", lambda ts: I if len(ts) == 1 and types.is_array(ts[0])
                            else None, _vec_cardinality, len))
     reg.add(ScalarFunction("array_position",
-                           lambda ts: I if _array_and_element(ts) else None,
+                           lambda ts: I if _array_and_element(ts[:2]) and
+                           (len(ts) == 2 or (len(ts) == 3 and ts[2] in (I, N))) else None,
                            None, _row_position, strict=False))
     reg.add(ScalarFunction("array_positions",
                            lambda ts: types.array_of(I) if _array_and_element(ts) else None,
@@ -507,6 +520,10 @@ def register(reg) -> None:
     reg.add(ScalarFunction("array_contains_all", both, None, _row_contains))
     reg.add(ScalarFunction("array_contained_by", both, None, lambda a, b: _row_contains(b, a)))
     reg.add(ScalarFunction("array_overlaps", both, None, _row_overlaps))
+    for name, op in (("lt", operator.lt), ("le", operator.le), ("gt", operator.gt),
+                     ("ge", operator.ge)):
+        reg.add(ScalarFunction(name, both, None,
+                               lambda a, b, op=op: op(array_order_key(a), array_order_key(b))))
     reg.add(ScalarFunction("eq", both, None, _row_eq))
     reg.add(ScalarFunction("ne", both, None, _row_ne))
     reg.add(ScalarFunction("is_distinct", both, None, _row_ne, strict=False))
@@ -517,6 +534,7 @@ def register(reg) -> None:
                            lambda ts: ts[1] if len(ts) == 2 and types.is_array(ts[1]) and
                            ts[0] in (types.element_type(ts[1]), N) else None,
                            None, lambda x, a: _row_prepend(a, x), strict=False))
+    _register_numeric_elements(reg)
     # set-returning functions of the select list: the array to expand (LogicalProjectSet)
     # (volatile: never folded into a constant, which would hide the expansion)
     reg.add(ScalarFunction("srf_unnest", lambda ts: ts[0] if len(ts) == 1 and
@@ -676,3 +694,76 @@ def sort_ranks(values):
                      key=lambda v: _ArrayKey(list(v)))
     rank = {v: i for i, v in enumerate(present)}
     return pa.array([None if v is None else rank[tuple(v)] for v in items], pa.int64())
+
+
+# ---- numeric elements: equal by value -------------------------------------------------------
+# A numeric array's elements are numeric.py's keys, which carry the display scale in their
+# last two bytes, so 2.5 and 2.50 are different bytes; PostgreSQL's numeric equality
+# ignores the scale. These overloads (tried first for numeric[]) compare the keys without it.
+
+def _by_value(v):
+    v = numeric_arrays.as_key_value(v)
+    return v[:-2] if isinstance(v, bytes) else v
+
+
+def _values(lst):
+    return None if lst is None else [None if v is None else _by_value(v) for v in lst]
+
+
+def _numeric_elements(ts) -> bool:
+    return bool(ts) and types.is_array(ts[0]) and types.element_type(ts[0]) == types.NUMERIC
+
+
+def _register_numeric_elements(reg) -> None:
+    I, B = types.INTEGER, types.BOOLEAN
+
+    def element(fn):
+        return lambda lst, x, *rest: fn(_values(lst), None if x is None else _by_value(x),
+                                        *rest)
+
+    def keep(lst, x, new=None, replace=False):
+        # remove / replace: the elements not equal to x by value keep their own scale
+        if lst is None:
+            return None
+        key = None if x is None else _by_value(x)
+        out = []
+        for v in lst:
+            same = v is None if key is None else (v is not None and _by_value(v) == key)
+            if not same:
+                out.append(v)
+            elif replace:
+                out.append(new)
+        return out
+
+    def pair(fn):
+        return lambda a, b: fn(_values(a), _values(b))
+
+    numeric_pair = (lambda ts: len(ts) == 2 and _numeric_elements(ts) and
+                    _same_arrays(ts) is not None)
+    reg.add(ScalarFunction("array_position", lambda ts: I if _numeric_elements(ts) and
+                           _array_and_element(ts[:2]) and (len(ts) == 2 or (
+                               len(ts) == 3 and ts[2] in (I, N))) else None,
+                           None, element(_row_position), strict=False))
+    reg.add(ScalarFunction("array_positions", lambda ts: types.array_of(I) if
+                           _numeric_elements(ts) and _array_and_element(ts) else None,
+                           None, element(_row_positions), strict=False))
+    reg.add(ScalarFunction("array_remove", lambda ts: ts[0] if _numeric_elements(ts) and
+                           _array_and_element(ts) else None, None, keep, strict=False))
+    reg.add(ScalarFunction("array_replace", lambda ts: ts[0] if _numeric_elements(ts) and
+                           len(ts) == 3 and all(t in (types.element_type(ts[0]), N)
+                                                for t in ts[1:]) else None,
+                           None, lambda lst, x, new: keep(lst, x, new, replace=True),
+                           strict=False))
+    for name, op in (("lt", operator.lt), ("le", operator.le), ("gt", operator.gt),
+                     ("ge", operator.ge)):
+        reg.add(ScalarFunction(name, lambda ts: B if numeric_pair(ts) else None, None,
+                               pair(lambda a, b, op=op: op(array_order_key(a),
+                                                           array_order_key(b)))))
+    for name, fn, strict in (("array_contains_all", _row_contains, True),
+                             ("array_contained_by", lambda a, b: _row_contains(b, a), True),
+                             ("array_overlaps", _row_overlaps, True),
+                             ("eq", _row_eq, True), ("ne", _row_ne, True),
+                             ("is_distinct", _row_ne, False),
+                             ("is_not_distinct", _row_eq, False)):
+        reg.add(ScalarFunction(name, lambda ts: B if numeric_pair(ts) else None, None,
+                               pair(fn), strict=strict))

@@ -421,6 +421,8 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
     # count(DISTINCT numeric keys) counts numbers, not scales: by the keys' value part
     inputs = [hash_key(v) if a.distinct and a.fn == "count" and _numeric_arg(a) and
               isinstance(v, (pa.Array, pa.ChunkedArray)) and pa.types.is_binary(v.type)
+              else _list_keys(v, _numeric_arg(a))
+              if a.distinct and a.fn == "count" and _is_list(v)
               else v for a, v in zip(node.aggregates, inputs)]
     dense = grouped_int_bincount(node.aggregates, keys, inputs, node.columns)
     if dense is not None:   # one integer key over a compact range: numpy bincount
@@ -707,22 +709,45 @@ def python_aggregate(a):
 
 
 def _dedupe(vals, numbers: bool = False):
-    """The distinct values, each first one kept; ``numbers``: numerics, equal by value
-    (2.5 and 2.50 are one value, the first written kept, as PostgreSQL's sort keeps one)."""
+    """The distinct values, each first one kept; ``numbers``: numerics (or arrays of
+    them), equal by value (2.5 and 2.50 are one value, the first written kept, as
+    PostgreSQL's sort keeps one)."""
     seen, out = set(), []
     for v in vals:
-        if numbers and v is not None:
-            key = numeric.key_value(v)
-        else:
-            key = _NAN if v != v else v     # every NaN is one value in SQL
-        if v is not None and key not in seen:
+        if v is None:
+            continue
+        key = _distinct_key(v, numbers)
+        if key not in seen:
             seen.add(key)
             out.append(v)
     return out
 
 
+def _distinct_key(v, numbers: bool):
+    """What tells ``v`` apart: an array by its elements (a list is no set member)."""
+    if isinstance(v, list):
+        return tuple(None if x is None else _distinct_key(x, numbers) for x in v)
+    if numbers:
+        return numeric.key_value(v)
+    return _NAN if v != v else v     # every NaN is one value in SQL
+
+
+def _is_list(v) -> bool:
+    return isinstance(v, (pa.Array, pa.ChunkedArray)) and pa.types.is_list(v.type) or \
+        isinstance(v, (pa.Array, pa.ChunkedArray)) and pa.types.is_large_list(v.type)
+
+
+def _list_keys(v, numbers: bool):
+    """Arrays as text keys that are equal for equal arrays (Arrow's hash kernels take no
+    list keys): what count(DISTINCT array) counts in a GROUP BY."""
+    return pa.array([None if x is None else repr(_distinct_key(x, numbers))
+                     for x in infinity.pylist(v)], pa.string())
+
+
 def _numeric_arg(a) -> bool:
-    return bool(a.args) and getattr(a.args[0], "type", None) == types.NUMERIC
+    t = getattr(a.args[0], "type", None) if a.args else None
+    return t == types.NUMERIC or (t is not None and types.is_array(t) and
+                                  types.element_type(t) == types.NUMERIC)
 
 
 def _numbers_once(v):
