@@ -27,9 +27,12 @@ def try_cast_name(target: str) -> str:
     return "try_cast_" + target.lower()
 
 
-def _try_cast(target: str):
+def _try_cast(target: str, source: str | None = None):
+    """The row body of TRY_CAST(x AS target): NULL where the cast fails. ``source``: the
+    argument's type where its row value does not tell it (a numeric's stored key is bytes,
+    as a bytea's)."""
     def row(value):
-        src = types.from_python(value)[1] if not isinstance(value, str) else T
+        src = source or (types.from_python(value)[1] if not isinstance(value, str) else T)
         try:
             return cast_row(value, src, target)
         except (errors.Error, ValueError, OverflowError):
@@ -119,6 +122,11 @@ def register(reg) -> None:
             try_cast_name(target),
             lambda ts, target=target: target if len(ts) == 1 and castable(ts[0], target)
             else None, _rows(row, target), row))
+        numeric_row = _try_cast(target, types.NUMERIC)
+        reg.add(ScalarFunction(
+            try_cast_name(target),
+            lambda ts, target=target: target if list(ts) == [types.NUMERIC] and
+            castable(types.NUMERIC, target) else None, _rows(numeric_row, target), numeric_row))
     reg.add(ScalarFunction("regexp_extract", fixed((T, T, T), (T, T, I, T)),
                            _rows(_regexp_extract, T), _regexp_extract))
     reg.add(ScalarFunction("strptime", fixed((T, T, TS)), _rows(_strptime, TS), _strptime))

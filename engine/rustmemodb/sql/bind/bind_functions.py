@@ -85,7 +85,7 @@ def bind_date_part(stmt, binder, args, node):
         raise errors.undefined_function("function date_part requires 2 arguments",
                                         position=position_of(node))
     f = binder.bind(args[0])
-    if isinstance(f, Const) and f.value is not None:
+    if isinstance(f, Const) and isinstance(f.value, str):    # else the overloads' 42883
         return _date_part(binder, field_name(f.value), binder.bind(args[1]), node)
     return _call(binder, "date_part", [f, binder.bind(args[1])], node)
 

@@ -85,6 +85,12 @@ def bind_json_build(binder, name: str, args: list, node):
 def bind_jsonb_exists(binder, node: exp.JSONBExists):
     """``jsonb_exists(doc, 'key')`` (what ``?`` calls), which sqlglot reads as a path."""
     path = node.args.get("path")
+    if not isinstance(path, exp.Expression):     # jsonb_exists(doc): no such function
+        shown = types.shown_type(binder.bind(node.this).type)
+        raise errors.undefined_function(
+            f"function jsonb_exists({shown}) does not exist",
+            hint="No function matches the given name and argument types. "
+                 "You might need to add explicit type casts.", position=position_of(node))
     steps = [p for p in path.expressions if not isinstance(p, exp.JSONPathRoot)] \
         if isinstance(path, exp.JSONPath) else None
     if not steps or len(steps) != 1 or not isinstance(steps[0], exp.JSONPathKey):
