@@ -220,7 +220,7 @@ def _left_row(s, n):
 
 def _right_row(s, n):
     if n >= 0:
-        return s[len(s) - n:] if n else ""
+        return s[max(len(s) - n, 0):] if n else ""
     return s[-n:]
 
 
