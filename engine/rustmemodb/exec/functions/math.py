@@ -47,8 +47,9 @@ def _round_resolve(ts):
     if len(ts) == 1:
         return _same_numeric(ts)
     # The binder widens an integer literal beside a FLOAT (round(x, 2)): accept F digits.
-    if len(ts) == 2 and ts[0] in (I, F, N) and ts[1] in (I, F, N):
-        return F if ts[0] != I else I
+    # round(integer, n) is PostgreSQL's round(numeric, n) (7.00, not 7): numeric_ops has it.
+    if len(ts) == 2 and ts[0] in (F, N) and ts[1] in (I, F, N):
+        return F
     return None
 
 

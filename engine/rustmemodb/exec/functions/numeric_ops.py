@@ -290,8 +290,9 @@ def register(reg) -> None:
     add("ceil", fixed((NU, NU)), _lift(numeric.ceil))
     add("ceiling", fixed((NU, NU)), _lift(numeric.ceil))
     add("floor", fixed((NU, NU)), _lift(numeric.floor))
-    # (numeric, numeric): the binder reads an integer literal beside a numeric as one
-    digits = fixed((NU, I, NU), (NU, NU, NU))
+    # (numeric, numeric): the binder reads an integer literal beside a numeric as one;
+    # (integer, n) too: PostgreSQL casts the integer, so round(7, 2) is 7.00
+    digits = fixed((NU, I, NU), (NU, NU, NU), (I, I, NU))
     for name, fn, mode in (("round", numeric.round_to, "half_towards_infinity"),
                            ("trunc", numeric.trunc_to, "towards_zero")):
         row = _lift(lambda d, fn=fn: fn(d, 0))
