@@ -160,6 +160,8 @@ def _log10_vec(x, y=None):
         b, v = _f(x), _f(y)
         _check_log(b)
         _check_log(v)
+        if isinstance(b, pa.Scalar) and b.as_py() == 10:   # log10(x): exact at powers of 10
+            return pc.log10(v)
         return pc.divide(pc.ln(v), pc.ln(b))
     x = _f(x)
     _check_log(x)
@@ -172,7 +174,9 @@ def _log_row(x, y=None):
             raise errors.sql_error("2201E", "cannot take logarithm of zero")
         if v < 0:
             raise errors.sql_error("2201E", "cannot take logarithm of a negative number")
-    return math.log10(x) if y is None else math.log(y) / math.log(x)
+    if y is None or x == 10:     # log10(x), which sqlglot reads as log(10, x)
+        return math.log10(x if y is None else y)
+    return math.log(y) / math.log(x)
 
 
 def _ln_row(x):
@@ -317,12 +321,15 @@ def register(reg) -> None:
     reg.add(ScalarFunction("width_bucket", _width_bucket_resolve, _width_bucket_vec,
                            _width_bucket_row))
     reg.add(ScalarFunction("sqrt", _float_of, _sqrt_vec, _sqrt_row))
-    reg.add(ScalarFunction("cbrt", _float_of, lambda x: pc.power(_f(x), 1 / 3) if not _any(
-        pc.less(x, 0)) else pc.negate(pc.power(pc.abs(_f(x)), 1 / 3)),
-        lambda x: math.copysign(abs(x) ** (1 / 3), x)))
+    # libm's cbrt, as PostgreSQL's dcbrt calls it (x ** (1/3) is off in the last digit:
+    # cbrt(7) 1.912931182772389, not 1.9129311827723894)
+    reg.add(ScalarFunction("cbrt", _float_of, lambda x: map_rows(
+        math.cbrt, [_f(x)], out_type=pa.float64()), lambda x: math.cbrt(x)))
     reg.add(ScalarFunction("exp", _float_of, _exp_vec, _exp_row))
     reg.add(ScalarFunction("ln", _float_of, _ln_vec, _ln_row))
-    reg.add(ScalarFunction("log", lambda ts: _float_of(ts, len(ts)) if len(ts) in (1, 2) else None,
+    # log(b, x) of integers is numeric_ops' (PostgreSQL has it for numeric only)
+    reg.add(ScalarFunction("log", lambda ts: _float_of(ts, 1) if len(ts) == 1 else (
+        _float_of(ts, 2) if len(ts) == 2 and F in ts else None),
                            _log10_vec, _log_row))
     reg.add(ScalarFunction("log10", _float_of, _log10_vec, _log_row))
     for name in ("power", "pow"):

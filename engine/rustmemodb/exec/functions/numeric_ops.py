@@ -302,6 +302,11 @@ def register(reg) -> None:
     add("sqrt", fixed((NU, NU)), _lift(numeric.sqrt))
     add("ln", fixed((NU, NU)), _lift(numeric.ln))
     add("exp", fixed((NU, NU)), _lift(numeric.exp))
+    # log(b, x) is numeric only in PostgreSQL (integers cast to it: log(2, 1024) is
+    # 10.0000000000000000); log(x) and log10(x) of a numeric are its base-10 logarithm
+    add("log", fixed((NU, NU, NU), (I, NU, NU), (NU, I, NU), (I, I, NU)), _lift(numeric.log))
+    for name in ("log", "log10"):
+        add(name, fixed((NU, NU)), _lift(lambda d: numeric.log(numeric.TEN, d)))
     for name in ("power", "pow"):
         add(name, _numbers, _lift(numeric.power))
     add("scale", fixed((NU, I)), _scale, "int64")

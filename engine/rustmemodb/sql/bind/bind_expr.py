@@ -191,6 +191,8 @@ class ExprBinder:
             if hook is not None:
                 return hook(self, node)
         if isinstance(node, exp.Func):
+            if cls is exp.Log and _is_log10(node):
+                return self._function("log10", [node.expression], node)
             return self._function(_FUNC_NAMES.get(node.sql_name(), node.sql_name().lower()),
                                   _func_args(node), node)
         hook = getattr(self.stmt, "bind_" + cls.__name__.lower(), None)
@@ -1232,6 +1234,14 @@ def unicode_escapes(text: str, esc: str) -> str:
 
 
 _CLOCK_WORDS = frozenset(("now", "today", "tomorrow", "yesterday"))
+
+
+def _is_log10(node: exp.Log) -> bool:
+    """sqlglot reads log10(x) as log(10, x); its 10 was never written, so it carries no
+    position (a written one does). PostgreSQL's log10 is float8's, log(10, x) numeric's."""
+    base = node.this
+    return node.expression is not None and isinstance(base, exp.Literal) and \
+        not base.is_string and base.this == "10" and not base.meta
 
 
 def _func_args(node: exp.Func) -> list:
