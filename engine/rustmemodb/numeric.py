@@ -309,7 +309,14 @@ def add(a: Decimal, b: Decimal) -> Decimal:
         if a.is_infinite() and b.is_infinite() and a != b:
             return NAN                       # Infinity + -Infinity
         return a if a.is_infinite() else b
-    return _normal(CTX.add(a, b))
+    return _checked(_normal(CTX.add(a, b)))
+
+
+def _checked(d: Decimal) -> Decimal:
+    """make_result's limit: more than 131072 digits before the point is 22003."""
+    if d and d.is_finite() and d.adjusted() > 131071:
+        raise errors.sql_error("22003", "value overflows numeric format")
+    return d
 
 
 def sub(a: Decimal, b: Decimal) -> Decimal:
@@ -332,7 +339,7 @@ def mul(a: Decimal, b: Decimal) -> Decimal:
     r = CTX.multiply(a, b)
     if scale_of(r) > MAX_RESULT_SCALE:
         r = r.quantize(Decimal((0, (1,), -MAX_RESULT_SCALE)), context=CTX)
-    return _normal(r)
+    return _checked(_normal(r))
 
 
 def division_by_zero() -> errors.Error:
@@ -366,14 +373,15 @@ def divide_at(a: Decimal, b: Decimal, rscale: int) -> Decimal:
     """a / b rounded half away from zero to ``rscale`` digits (exact: integer division)."""
     sa, da, ea = a.as_tuple()
     sb, db, eb = b.as_tuple()
-    ia = int("".join(map(str, da)))
-    ib = int("".join(map(str, db)))
+    # through Decimal, not text: int <-> str stops at 4300 digits (power(10.0, -20000))
+    ia = int(Decimal((0, da, 0)))
+    ib = int(Decimal((0, db, 0)))
     k = ea - eb + rscale
     num, den = (ia * 10 ** k, ib) if k >= 0 else (ia, ib * 10 ** -k)
     q, r = divmod(num, den)
     if 2 * r >= den:
         q += 1
-    return _normal(Decimal((1 if (sa != sb and q) else 0, tuple(map(int, str(q))), -rscale)))
+    return _normal(Decimal(-q if (sa != sb and q) else q).scaleb(-rscale, context=CTX))
 
 
 def div(a: Decimal, b: Decimal) -> Decimal:
@@ -598,7 +606,16 @@ def power(base: Decimal, e: Decimal) -> Decimal:
         one = (not base.is_nan() and base == 1) or (not e.is_nan() and not e)
         return ONE if one else NAN
     if not base.is_finite() or not e.is_finite():
+        if base.is_infinite() and base < 0 and e.is_finite() and \
+                e != e.to_integral_value():
+            raise errors.sql_error("2201F", "a negative number raised to a non-integer "
+                                            "power yields a complex result")
         return from_float(math.pow(float(base), float(e)))
+    if base and abs(float(e) * math.log10(abs(float(base)))) > 131072 and \
+            float(e) * math.log10(abs(float(base))) > 0:
+        # the result would have more digits before the point than numeric holds (its
+        # exact power would not even fit in memory): 22003 before computing it
+        raise errors.sql_error("22003", "value overflows numeric format")
     if not base and e < 0:
         raise errors.sql_error("2201F", "zero raised to a negative power is undefined")
     integral = e == e.to_integral_value()
