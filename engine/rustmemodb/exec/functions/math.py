@@ -18,7 +18,7 @@ from ... import errors, types
 from ..semantics import arrow_errors, round_half_away, round_half_away_row
 from .registry import ScalarFunction, fixed
 from ..expr.rowwise import map_rows
-from ..typmods import INT_RANGES, fit_array, fit_numeric, int_out_of_range
+from ..typmods import INT_RANGES, fit_array, fit_numeric, fit_real, int_out_of_range
 
 I, F, N = types.INTEGER, types.FLOAT, types.NULL
 
@@ -183,19 +183,34 @@ def _ln_row(x):
     return _log_row(math.e, x)
 
 
+def _overflow() -> Exception:
+    return errors.sql_error("22003", "value out of range: overflow")
+
+
+def _underflow() -> Exception:
+    return errors.sql_error("22003", "value out of range: underflow")
+
+
 @arrow_errors
 def _exp_vec(x):
-    out = pc.exp(_f(x))
-    if _any(pc.is_inf(out)):
-        raise errors.numeric_out_of_range("double precision")
-    return out
+    return map_rows(_exp_row, [_f(x)], out_type=pa.float64())
 
 
 def _exp_row(x):
+    """dexp: infinities map to themselves / 0 without error; a finite argument whose
+    result overflows or underflows (exp(-1000)) is 22003."""
+    x = float(x)
+    if x != x:
+        return x
+    if math.isinf(x):
+        return x if x > 0 else 0.0
     try:
-        return math.exp(x)
+        out = math.exp(x)
     except OverflowError:
-        raise errors.numeric_out_of_range("double precision") from None
+        raise _overflow() from None
+    if out == 0.0:
+        raise _underflow()
+    return out
 
 
 @arrow_errors
@@ -204,16 +219,55 @@ def _power_vec(a, b):
 
 
 def _power_row(a, b):
+    """dpow, case by case as PostgreSQL spells them out (its comments: pow(3) is not
+    trusted with NaN and infinities); overflow and underflow are 22003."""
     a, b = float(a), float(b)
+    if a != a:
+        return 1.0 if b == 0 else a
+    if b != b:
+        return 1.0 if a == 1 else b
     if a == 0 and b < 0:
         raise errors.sql_error("2201F", "zero raised to a negative power is undefined")
-    if a < 0 and b != int(b):
+    if a < 0 and not math.isinf(b) and math.floor(b) != b:
         raise errors.sql_error("2201F", "a negative number raised to a non-integer power "
                                         "yields a complex result")
+    if math.isinf(b):
+        absx = abs(a)
+        if absx == 1:
+            return 1.0
+        if b > 0:
+            return b if absx > 1 else 0.0
+        return 0.0 if absx > 1 else -b
+    if math.isinf(a):
+        if b == 0:
+            return 1.0
+        if a > 0:
+            return a if b > 0 else 0.0
+        odd = math.floor(b / 2) != b / 2
+        if b > 0:
+            return a if odd else -a
+        return -0.0 if odd else 0.0
     try:
-        return math.pow(a, b)
+        out = math.pow(a, b)
     except OverflowError:
-        raise errors.numeric_out_of_range("double precision") from None
+        raise _overflow() from None
+    if math.isinf(out):
+        raise _overflow()
+    if out == 0.0 and a != 0:
+        raise _underflow()
+    return out
+
+
+def _degrees_row(x):
+    """float8_div(x, RADIANS_PER_DEGREE), as PostgreSQL divides (not x * 180 / pi: the
+    last digit differs); a finite x that overflows is 22003."""
+    out = x / _RADIANS_PER_DEGREE
+    if math.isinf(out) and not math.isinf(x):
+        raise _overflow()
+    return out
+
+
+_RADIANS_PER_DEGREE = 0.0174532925199432957692
 
 
 @arrow_errors
@@ -318,6 +372,9 @@ def register(reg) -> None:
     for typmod in INT_RANGES:
         vec, row = _int_fit(typmod)
         reg.add(ScalarFunction(typmod + "_fit", fixed((I, I)), vec, row))
+    reg.add(ScalarFunction("float4_fit", fixed((F, F)), lambda x: map_rows(
+        fit_real, [x], out_type=pa.float64()) if isinstance(x, pa.Scalar) else
+        fit_array(("float4",), x), fit_real))
     reg.add(ScalarFunction("width_bucket", _width_bucket_resolve, _width_bucket_vec,
                            _width_bucket_row))
     reg.add(ScalarFunction("sqrt", _float_of, _sqrt_vec, _sqrt_row))
@@ -336,9 +393,9 @@ def register(reg) -> None:
         reg.add(ScalarFunction(name, lambda ts: _float_of(ts, 2), _power_vec, _power_row))
     reg.add(ScalarFunction("pi", lambda ts: F if not ts else None,
                            lambda: pa.scalar(math.pi), lambda: math.pi))
-    reg.add(ScalarFunction("degrees", _float_of, lambda x: pc.multiply(_f(x), 180 / math.pi),
-                           math.degrees))
-    reg.add(ScalarFunction("radians", _float_of, lambda x: pc.multiply(_f(x), math.pi / 180),
-                           math.radians))
+    reg.add(ScalarFunction("degrees", _float_of, lambda x: map_rows(
+        _degrees_row, [_f(x)], out_type=pa.float64()), _degrees_row))
+    reg.add(ScalarFunction("radians", _float_of, lambda x: pc.multiply(
+        _f(x), _RADIANS_PER_DEGREE), lambda x: x * _RADIANS_PER_DEGREE))
     reg.add(ScalarFunction("random", lambda ts: F if not ts else None, None,
                            _random.random, volatile=True))

@@ -595,6 +595,12 @@ class ExprBinder:
             # dialect writes it, must stay an index probe)
             fn, ret = self.stmt.functions.resolve(width, [types.INTEGER])
             return fold(Call(width, (out,), ret, fn))
+        if isinstance(node.to, exp.DataType) and node.to.this == exp.DataType.Type.FLOAT \
+                and out.type == types.FLOAT and not isinstance(out, Param):
+            # ::real keeps the float8 value (exec/typmods.fit_real) but refuses what float4
+            # cannot hold (22003), as PostgreSQL's float8 -> float4 conversion does
+            fn, ret = self.stmt.functions.resolve("float4_fit", [types.FLOAT])
+            return fold(Call("float4_fit", (out,), ret, fn))
         precision = time_precision(node.to, node)
         if precision is not None and out.type in (types.TIMESTAMP, types.TIMESTAMPTZ,
                                                   types.TIME, types.TIMETZ):
