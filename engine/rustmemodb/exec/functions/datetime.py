@@ -303,8 +303,11 @@ def _interval_trunc(unit: str, iv: types.Interval) -> types.Interval:
         mon = 3 * _trunc_div(mon, 3)
     if at <= 5:
         mday = 0
-    for i, span in ((6, 86_400_000_000), (7, 3_600_000_000), (8, 60_000_000),
-                    (9, 1_000_000), (10, 1000)):
+    if at <= 6:
+        # interval2tm keeps the time's hours whole (25 hours is tm_hour 25, not a day and
+        # 1 hour): truncating to a day or more zeroes all of it
+        micros = 0
+    for i, span in ((7, 3_600_000_000), (8, 60_000_000), (9, 1_000_000), (10, 1000)):
         if at <= i:
             micros = _trunc_div(micros, span) * span
             if at == i:
@@ -785,7 +788,7 @@ def _date_bin(stride: types.Interval, source: dt.datetime, origin: dt.datetime) 
                                         "containing months or years")
     step = stride.days * _DAY_US + stride.micros
     if step <= 0:
-        raise errors.sql_error("22023", "stride must be greater than zero")
+        raise errors.sql_error("22008", "stride must be greater than zero")
     if isinstance(origin, str):
         origin = types.parse_timestamptz(origin) if getattr(source, "tzinfo", None) \
             else types.parse_timestamp(origin)
