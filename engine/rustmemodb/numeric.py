@@ -309,10 +309,10 @@ def add(a: Decimal, b: Decimal) -> Decimal:
         if a.is_infinite() and b.is_infinite() and a != b:
             return NAN                       # Infinity + -Infinity
         return a if a.is_infinite() else b
-    return _checked(_normal(CTX.add(a, b)))
+    return checked(_normal(CTX.add(a, b)))
 
 
-def _checked(d: Decimal) -> Decimal:
+def checked(d: Decimal) -> Decimal:
     """make_result's limit: more than 131072 digits before the point is 22003."""
     if d and d.is_finite() and d.adjusted() > 131071:
         raise errors.sql_error("22003", "value overflows numeric format")
@@ -339,7 +339,7 @@ def mul(a: Decimal, b: Decimal) -> Decimal:
     r = CTX.multiply(a, b)
     if scale_of(r) > MAX_RESULT_SCALE:
         r = r.quantize(Decimal((0, (1,), -MAX_RESULT_SCALE)), context=CTX)
-    return _checked(_normal(r))
+    return checked(_normal(r))
 
 
 def division_by_zero() -> errors.Error:

@@ -16,6 +16,9 @@ encode.
 """
 from __future__ import annotations
 
+import math
+from decimal import Decimal
+
 from ...lazy_import import arrow as pa, compute as pc
 
 from ... import numeric, numeric_arrays as na, types
@@ -247,6 +250,35 @@ def _scale(key):
     return numeric.scale_of(d) if d.is_finite() else None
 
 
+def _min_scale(key):
+    """min_scale(numeric): the fewest digits after the point that show the value exactly."""
+    d = _dec(key)
+    if not d.is_finite():
+        return None
+    return numeric.scale_of(_trimmed(d))
+
+
+def _trimmed(d):
+    """trim_scale: trailing zeros after the point dropped (1.500 -> 1.5, 0.000 -> 0)."""
+    if not d.is_finite() or not d:
+        return d if not d.is_finite() else numeric.ZERO
+    out = d.normalize(context=numeric.CTX)
+    return out.quantize(Decimal(1), context=numeric.CTX) if out.as_tuple().exponent > 0 else out
+
+
+def _gcd_lcm(lcm: bool):
+    """gcd/lcm(numeric, numeric): of the two read as integers at the larger scale, shown
+    at that scale (gcd(12.5, 7.5) = 2.5, lcm(4.5, 6) = 18.0); NaN or infinities give NaN."""
+    def fn(a, b):
+        if not (a.is_finite() and b.is_finite()):
+            return numeric.NAN
+        scale = max(numeric.scale_of(a), numeric.scale_of(b))
+        ia, ib = int(a.scaleb(scale)), int(b.scaleb(scale))
+        r = math.lcm(ia, ib) if lcm else math.gcd(ia, ib)
+        return numeric.checked(Decimal(r).scaleb(-scale, context=numeric.CTX))
+    return fn
+
+
 def _extract_numeric(value: float, scale: int) -> bytes:
     """date_part's float8 as extract's numeric: the double's shortest digits (exact for
     the microseconds a timestamp holds) rounded to the field's scale."""
@@ -310,6 +342,10 @@ def register(reg) -> None:
     for name in ("power", "pow"):
         add(name, _numbers, _lift(numeric.power))
     add("scale", fixed((NU, I)), _scale, "int64")
+    add("min_scale", fixed((NU, I)), _min_scale, "int64")
+    add("trim_scale", fixed((NU, NU)), _lift(_trimmed))
+    for name, lcm in (("gcd", False), ("lcm", True)):
+        add(name, fixed((NU, NU, NU), (I, NU, NU), (NU, I, NU)), _lift(_gcd_lcm(lcm)))
     add("extract_numeric", fixed((F, I, NU)), _extract_numeric)
     # the output function, for functions that print their arguments (bind/network_args)
     add("value_out", fixed((NU, T)), numeric.text_of, "large_string")
