@@ -664,9 +664,26 @@ def register(reg) -> None:
     # to_timestamp(double): seconds since the epoch, an instant (timestamptz)
     reg.add(ScalarFunction("to_timestamp", lambda ts: TZ if len(ts) == 1 and ts[0] in (I, F, N)
                            else None,
-                           lambda x: pc.cast(pc.cast(pc.multiply(pc.cast(x, pa.float64()), 1e6),
-                                                     pa.int64()), types.arrow_type(TZ)),
-                           lambda x: _EPOCH_UTC + dt.timedelta(seconds=x)))
+                           lambda x: map_rows(_epoch_instant, [x], out_type=types.arrow_type(TZ)),
+                           _epoch_instant))
+
+
+_PG_EPOCH_SECONDS = 946_684_800     # 2000-01-01 in Unix seconds
+
+
+def _epoch_instant(seconds):
+    """to_timestamp(double precision): NaN is 22008, ±Infinity the infinite instants, a
+    value past the years a timestamp holds 22008 (it was an integer cast's error)."""
+    if seconds != seconds:
+        raise errors.sql_error("22008", "timestamp cannot be NaN")
+    if seconds in (float("inf"), float("-inf")):
+        return infinity.of(TZ, seconds > 0)
+    try:
+        # PostgreSQL rounds (rint) after moving to its 2000-01-01 epoch, in float8
+        micros = int(round((seconds - _PG_EPOCH_SECONDS) * 1e6)) + _PG_EPOCH_SECONDS * 1_000_000
+        return _EPOCH_UTC + dt.timedelta(microseconds=micros)
+    except (OverflowError, ValueError):
+        raise errors.sql_error("22008", f'timestamp out of range: "{seconds:g}"') from None
 
 
 def _make_timestamp(y, mo, d, h, mi, sec):

@@ -64,6 +64,11 @@ def bind_extract(stmt, binder, args, node):
         f.this if isinstance(f, exp.Literal) else f.sql())
     field = field_name(str(text))
     arg = binder.bind(node.expression)
+    if arg.type == types.DATE and field in _NOT_OF_DATES:
+        # extract_date (PostgreSQL 14+) has no time of day; date_part('hour', d) reads the
+        # date as a timestamp and answers 0
+        raise errors.sql_error("0A000", f'unit "{field}" not supported for type date',
+                               position=position_of(node))
     out = _date_part(binder, field, arg, node)
     scale = _EXTRACT_SCALE.get(field)
     if out.type == types.FLOAT and scale is not None:
@@ -74,6 +79,10 @@ def bind_extract(stmt, binder, args, node):
         return binder.call("extract_numeric", [out, Const(scale, types.INTEGER)], node)
     return out
 
+
+_NOT_OF_DATES = frozenset({"hour", "minute", "second", "milliseconds", "millisecond",
+                           "microseconds", "microsecond", "timezone", "timezone_hour",
+                           "timezone_minute"})
 
 # digits after the point of extract's numeric result, by field (timestamp_part_common)
 _EXTRACT_SCALE = {"second": 6, "epoch": 6, "milliseconds": 3, "millisecond": 3,

@@ -401,6 +401,8 @@ def output_name(e: exp.Expression) -> str:
         return "?column?"                    # written as a call they are named above (^@, @@)
     if isinstance(e, exp.AtTimeZone):
         return "timezone"                    # PostgreSQL's grammar makes it timezone(z, x)
+    if isinstance(e, exp.Overlaps):
+        return "overlaps"                    # and (a, b) OVERLAPS (c, d) overlaps(a, b, c, d)
     if isinstance(e, exp.StrPosition):      # position(a IN b); strpos(b, a) is written
         return "position"
     if isinstance(e, exp.Bracket):          # (array[...])[i] is named as what it indexes
