@@ -26,7 +26,7 @@ from ...lazy_import import arrow as pa, compute as pc, kernel
 
 from ... import errors, infinity, statement_limits, types
 from ..semantics import arrow_errors
-from .registry import ScalarFunction
+from .registry import ScalarFunction, fixed
 from .time_of_day import clock_field, extract_time
 from ..expr.rowwise import map_rows
 from ..typmods import round_temporal, round_temporal_array
@@ -661,11 +661,18 @@ def register(reg) -> None:
                      ("justify_interval", justify_interval)):
         reg.add(ScalarFunction(name, lambda ts: IV if len(ts) == 1 and ts[0] in (IV, N)
                                else None, None, fn))
+    reg.add(ScalarFunction("extract_date_unsupported", fixed((T, D, types.NUMERIC)), lambda f, d: map_rows(
+        _date_unit_unsupported, [f, d], out_type=pa.binary()), _date_unit_unsupported))
     # to_timestamp(double): seconds since the epoch, an instant (timestamptz)
     reg.add(ScalarFunction("to_timestamp", lambda ts: TZ if len(ts) == 1 and ts[0] in (I, F, N)
                            else None,
                            lambda x: map_rows(_epoch_instant, [x], out_type=types.arrow_type(TZ)),
                            _epoch_instant))
+
+
+def _date_unit_unsupported(field, _date):
+    """EXTRACT(hour FROM date) and the like, for a date that is not NULL."""
+    raise errors.sql_error("0A000", f'unit "{field}" not supported for type date')
 
 
 _PG_EPOCH_SECONDS = 946_684_800     # 2000-01-01 in Unix seconds

@@ -65,10 +65,9 @@ def bind_extract(stmt, binder, args, node):
     field = field_name(str(text))
     arg = binder.bind(node.expression)
     if arg.type == types.DATE and field in _NOT_OF_DATES:
-        # extract_date (PostgreSQL 14+) has no time of day; date_part('hour', d) reads the
-        # date as a timestamp and answers 0
-        raise errors.sql_error("0A000", f'unit "{field}" not supported for type date',
-                               position=position_of(node))
+        # extract_date (PostgreSQL 14+) has no time of day: 0A000 for a date, NULL for a
+        # NULL (it is strict); date_part('hour', d) reads the date as a timestamp: 0
+        return _call(binder, "extract_date_unsupported", [Const(field, types.TEXT), arg], node)
     out = _date_part(binder, field, arg, node)
     scale = _EXTRACT_SCALE.get(field)
     if out.type == types.FLOAT and scale is not None:
