@@ -14,7 +14,7 @@ import random as _random
 
 from ...lazy_import import arrow as pa, compute as pc, numpy as np, kernel
 
-from ... import errors, types
+from ... import errors, numeric, types
 from ..semantics import arrow_errors, round_half_away, round_half_away_row
 from .registry import ScalarFunction, fixed
 from ..expr.rowwise import map_rows
@@ -314,10 +314,42 @@ def _int_fit(typmod: str):
 def _width_bucket_resolve(ts):
     if len(ts) == 4 and all(t in (I, F, N) for t in ts[:3]) and ts[3] in (I, N):
         return I
+    if len(ts) == 2 and isinstance(ts[1], str) and ts[1].endswith("[]") and \
+            ts[0] in (ts[1][:-2], N):
+        return I            # width_bucket(operand, thresholds array)
     return None
 
 
-def _width_bucket_row(operand, low, high, count):
+def _width_bucket_array(operand, thresholds) -> int:
+    """width_bucket(x, thresholds): how many of the (ascending) thresholds are <= x, found
+    by bisection as PostgreSQL does (so an unsorted array gives what it gives there)."""
+    if any(t is None for t in thresholds):
+        raise errors.sql_error("22004", "thresholds array must not contain NULLs")
+    low, high = 0, len(thresholds)
+    while low < high:
+        mid = (low + high) // 2
+        if _key(operand) < _key(thresholds[mid]):
+            high = mid
+        else:
+            low = mid + 1
+    return low
+
+
+def _key(v):
+    """A numeric's storage key read as its Decimal; NaN sorts above every number."""
+    if type(v) is bytes:
+        v = numeric.decode(v)
+        return (1, 0) if v.is_nan() else (0, v)
+    return (1, 0) if v != v else (0, v)
+
+
+def _width_bucket_row(operand, low, high=None, count=None):
+    if count is None:
+        return _width_bucket_array(operand, low)
+    return _width_bucket_4(operand, low, high, count)
+
+
+def _width_bucket_4(operand, low, high, count):
     """PostgreSQL's width_bucket: which of ``count`` equal buckets between ``low`` and
     ``high`` holds ``operand`` (0 below the range, count + 1 past it; a range given high
     to low counts downwards)."""
@@ -351,8 +383,8 @@ def _bucket(count: int, offset, width) -> int:
     return min(int(count * (offset / width)), count - 1) + 1
 
 
-def _width_bucket_vec(operand, low, high, count):
-    return map_rows(_width_bucket_row, [operand, low, high, count], out_type=pa.int64())
+def _width_bucket_vec(*args):
+    return map_rows(_width_bucket_row, list(args), out_type=pa.int64())
 
 
 def register(reg) -> None:
