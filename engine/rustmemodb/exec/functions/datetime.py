@@ -21,10 +21,11 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from decimal import Decimal
 
 from ...lazy_import import arrow as pa, compute as pc, kernel
 
-from ... import errors, infinity, statement_limits, types
+from ... import errors, infinity, numeric, statement_limits, types
 from ..semantics import arrow_errors
 from .registry import ScalarFunction, fixed
 from .time_of_day import clock_field, extract_time
@@ -661,6 +662,10 @@ def register(reg) -> None:
                      ("justify_interval", justify_interval)):
         reg.add(ScalarFunction(name, lambda ts: IV if len(ts) == 1 and ts[0] in (IV, N)
                                else None, None, fn))
+    reg.add(ScalarFunction("extract_julian", fixed((D, types.NUMERIC), (TS, types.NUMERIC),
+                                                  (TZ, types.NUMERIC)),
+                           lambda v: map_rows(_julian_numeric, [v], out_type=pa.binary()),
+                           _julian_numeric))
     reg.add(ScalarFunction("extract_date_unsupported", fixed((T, D, types.NUMERIC)), lambda f, d: map_rows(
         _date_unit_unsupported, [f, d], out_type=pa.binary()), _date_unit_unsupported))
     # to_timestamp(double): seconds since the epoch, an instant (timestamptz)
@@ -668,6 +673,24 @@ def register(reg) -> None:
                            else None,
                            lambda x: map_rows(_epoch_instant, [x], out_type=types.arrow_type(TZ)),
                            _epoch_instant))
+
+
+_DAY_MICROS = Decimal(86_400_000_000)
+
+
+def _julian_numeric(v) -> bytes:
+    """EXTRACT(julian FROM date | timestamp | timestamptz) as numeric: a date's day number;
+    a timestamp's plus its time of day divided in numeric (28 digits at midnight, as
+    numeric_div's scale gives them); a timestamptz's in the session zone."""
+    if isinstance(v, infinity.Infinite):
+        return numeric.encode(numeric.INF if v.positive else numeric.NINF)
+    if isinstance(v, dt.datetime) and v.tzinfo is not None:
+        v = types.instant_to_local(v)
+    day = Decimal(v.toordinal() + 1721425)
+    if not isinstance(v, dt.datetime):
+        return numeric.encode(day)
+    micros = ((v.hour * 60 + v.minute) * 60 + v.second) * 1_000_000 + v.microsecond
+    return numeric.encode(numeric.add(day, numeric.div(Decimal(micros), _DAY_MICROS)))
 
 
 def _date_unit_unsupported(field, _date):

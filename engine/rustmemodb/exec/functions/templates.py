@@ -689,6 +689,10 @@ def _to_char(value, template):
         return format_interval(value, template)
     if isinstance(value, dt.time):        # PostgreSQL reads a time of day as an interval
         return format_interval(types.Interval(0, 0, types.time_micros(value)), template)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        # to_char has no date overload: PostgreSQL casts a date to timestamptz (local
+        # midnight), so TZ and OF print the session's zone
+        value = types.local_to_instant(dt.datetime(value.year, value.month, value.day))
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
         local = value.astimezone(statement_limits.zone())
         offset = int(local.utcoffset().total_seconds())
