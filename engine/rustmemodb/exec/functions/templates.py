@@ -356,7 +356,8 @@ def _read_field(text: str, pos: int, pattern: str, fields: dict, greedy: bool = 
     value = int(raw)
     key = {"YYYY": "year", "IYYY": "year", "MM": "month", "DD": "day", "DDD": "doy",
            "HH": "hour12", "HH12": "hour12", "HH24": "hour", "MI": "minute", "SS": "second",
-           "MS": "ms", "US": "us", "SSSS": "sssss", "SSSSS": "sssss", "J": "julian"}.get(upper)
+           "MS": "ms", "US": "us", "SSSS": "sssss", "SSSSS": "sssss", "J": "julian",
+           "IW": "isoweek", "ID": "isodow", "IDDD": "isodoy"}.get(upper)
     if upper in ("YYY", "YY", "Y", "IYY", "IY", "I"):
         # fewer digits: the year nearest 2020 with them, as PostgreSQL reads them
         digits = len(raw)
@@ -399,6 +400,13 @@ def _assemble(text: str, f: dict) -> dt.datetime:
         if "doy" in f and "julian" not in f:
             start = dt.date(year, 1, 1) + dt.timedelta(days=f["doy"] - 1)
             month, mday = start.month, start.day
+        if ("isoweek" in f or "isodoy" in f) and "julian" not in f:
+            # an ISO week date (IYYY-IW-ID or IYYY-IDDD): the year read is the ISO year
+            if "isodoy" in f:
+                day = dt.date.fromisocalendar(year, 1, 1) + dt.timedelta(days=f["isodoy"] - 1)
+            else:
+                day = dt.date.fromisocalendar(year, f["isoweek"], f.get("isodow", 1))
+            year, month, mday = day.year, day.month, day.day
         hour = f.get("hour", 0)
         if "hour12" in f:
             h = f["hour12"]
