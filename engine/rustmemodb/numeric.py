@@ -309,7 +309,14 @@ def add(a: Decimal, b: Decimal) -> Decimal:
         if a.is_infinite() and b.is_infinite() and a != b:
             return NAN                       # Infinity + -Infinity
         return a if a.is_infinite() else b
-    return _normal(CTX.add(a, b))
+    return checked(_normal(CTX.add(a, b)))
+
+
+def checked(d: Decimal) -> Decimal:
+    """make_result's limit: more than 131072 digits before the point is 22003."""
+    if d and d.is_finite() and d.adjusted() > 131071:
+        raise errors.sql_error("22003", "value overflows numeric format")
+    return d
 
 
 def sub(a: Decimal, b: Decimal) -> Decimal:
@@ -332,7 +339,7 @@ def mul(a: Decimal, b: Decimal) -> Decimal:
     r = CTX.multiply(a, b)
     if scale_of(r) > MAX_RESULT_SCALE:
         r = r.quantize(Decimal((0, (1,), -MAX_RESULT_SCALE)), context=CTX)
-    return _normal(r)
+    return checked(_normal(r))
 
 
 def division_by_zero() -> errors.Error:
@@ -366,14 +373,15 @@ def divide_at(a: Decimal, b: Decimal, rscale: int) -> Decimal:
     """a / b rounded half away from zero to ``rscale`` digits (exact: integer division)."""
     sa, da, ea = a.as_tuple()
     sb, db, eb = b.as_tuple()
-    ia = int("".join(map(str, da)))
-    ib = int("".join(map(str, db)))
+    # through Decimal, not text: int <-> str stops at 4300 digits (power(10.0, -20000))
+    ia = int(Decimal((0, da, 0)))
+    ib = int(Decimal((0, db, 0)))
     k = ea - eb + rscale
     num, den = (ia * 10 ** k, ib) if k >= 0 else (ia, ib * 10 ** -k)
     q, r = divmod(num, den)
     if 2 * r >= den:
         q += 1
-    return _normal(Decimal((1 if (sa != sb and q) else 0, tuple(map(int, str(q))), -rscale)))
+    return _normal(Decimal(-q if (sa != sb and q) else q).scaleb(-rscale, context=CTX))
 
 
 def div(a: Decimal, b: Decimal) -> Decimal:
@@ -495,6 +503,11 @@ def _approx(fn, d: Decimal, rscale: int) -> Decimal:
     c = CTX.copy()          # a context of its own: nothing process- or thread-wide changes
     c.prec = max(rscale + (abs(d.adjusted()) if d else 0) + 20, 40)
     r = fn(c)
+    if r and r.is_finite() and r.adjusted() + rscale + 10 > c.prec:
+        # a result with more digits before the point than the input had (exp(123.456)
+        # has 54): again, with room for all of them and the rscale ones after it
+        c.prec = r.adjusted() + rscale + 20
+        r = fn(c)
     return _normal(r.quantize(Decimal((0, (1,), -rscale)), rounding=ROUND_HALF_UP,
                               context=CTX))
 
@@ -524,12 +537,50 @@ def ln(d: Decimal) -> Decimal:
     if d.is_infinite():
         return d
     # ln's rscale (numeric_ln): 16 digits around the result's magnitude
-    # estimate_ln_dweight: the decimal weight of ln(d), (int) of its log10
-    approx = float(d.ln(context=decimal.Context(prec=20)))
-    dweight = int(math.log10(abs(approx))) if approx else 0
-    rscale = max(MIN_SIG_DIGITS - dweight, scale_of(d), 0)
+    rscale = max(MIN_SIG_DIGITS - _ln_dweight(d), scale_of(d), 0)
     rscale = min(rscale, MAX_DISPLAY_SCALE)
     return _approx(lambda c: c.ln(d), d, rscale)
+
+
+_POINT_NINE, _ONE_POINT_ONE = Decimal("0.9"), Decimal("1.1")
+
+
+def _ln_dweight(d: Decimal) -> int:
+    """estimate_ln_dweight: the decimal weight of ln(d), as numeric.c estimates it (from
+    d - 1 near 1, else from d's first NBASE digit); its rounding decides result scales."""
+    if d <= 0:
+        return 0
+    if _POINT_NINE <= d <= _ONE_POINT_ONE:
+        x = CTX.subtract(d, ONE)
+        if not x:
+            return 0
+        w, first = _weight_and_first(x)
+        return w * 4 + int(math.log10(first))
+    w, first = _weight_and_first(d)
+    approx = math.log(first) + w * 4 * math.log(10)
+    return int(math.log10(abs(approx))) if approx else 0
+
+
+def log(base: Decimal, num: Decimal) -> Decimal:
+    """log(numeric, numeric): ln(num) / ln(base) with log_var's scale (16 significant
+    digits of the result, no fewer than either input shows)."""
+    for v in (base, num):
+        if v.is_nan():
+            return NAN
+    for v in (base, num):
+        if not v:
+            raise errors.sql_error("2201E", "cannot take logarithm of zero")
+        if v < 0:
+            raise errors.sql_error("2201E", "cannot take logarithm of a negative number")
+    if base.is_infinite():      # Inf / Inf is NaN; log(Inf, x) is 0 (no underflow error)
+        return NAN if num.is_infinite() else ZERO
+    if num.is_infinite():
+        return INF
+    if base == 1:
+        raise division_by_zero()
+    rscale = MIN_SIG_DIGITS - (_ln_dweight(num) - _ln_dweight(base))
+    rscale = min(max(rscale, scale_of(base), scale_of(num), 0), MAX_DISPLAY_SCALE)
+    return _approx(lambda c: c.divide(c.ln(num), c.ln(base)), num, rscale)
 
 
 def exp(d: Decimal) -> Decimal:
@@ -555,7 +606,16 @@ def power(base: Decimal, e: Decimal) -> Decimal:
         one = (not base.is_nan() and base == 1) or (not e.is_nan() and not e)
         return ONE if one else NAN
     if not base.is_finite() or not e.is_finite():
+        if base.is_infinite() and base < 0 and e.is_finite() and \
+                e != e.to_integral_value():
+            raise errors.sql_error("2201F", "a negative number raised to a non-integer "
+                                            "power yields a complex result")
         return from_float(math.pow(float(base), float(e)))
+    if base and abs(float(e) * math.log10(abs(float(base)))) > 131072 and \
+            float(e) * math.log10(abs(float(base))) > 0:
+        # the result would have more digits before the point than numeric holds (its
+        # exact power would not even fit in memory): 22003 before computing it
+        raise errors.sql_error("22003", "value overflows numeric format")
     if not base and e < 0:
         raise errors.sql_error("2201F", "zero raised to a negative power is undefined")
     integral = e == e.to_integral_value()
@@ -565,13 +625,15 @@ def power(base: Decimal, e: Decimal) -> Decimal:
     if integral and e.copy_abs() < 2 ** 31:
         rscale = min(max(MIN_SIG_DIGITS, scale_of(base), 0), MAX_DISPLAY_SCALE)
         n = int(e)
+        if n == 0:              # 0 ^ 0 too (Decimal's power traps it): 1 at that scale
+            return Decimal((0, (1,) + (0,) * rscale, -rscale))
         if n >= 0:
             exact = CTX.power(base, n)
             return _normal(exact.quantize(Decimal((0, (1,), -rscale)), rounding=ROUND_HALF_UP,
                                           context=CTX))
         return divide_at(Decimal(1), CTX.power(base, -n), rscale)
-    if not base:
-        return ZERO
+    if not base:                # power_var: 0 at NUMERIC_MIN_SIG_DIGITS, not rounded
+        return Decimal((0, (0,), -MIN_SIG_DIGITS))
     val = float(e) * math.log(float(base)) * 0.434294481903252
     rscale = MIN_SIG_DIGITS - int(max(min(val, MAX_RESULT_SCALE), -MAX_RESULT_SCALE))
     rscale = min(max(rscale, scale_of(base), scale_of(e), 0), MAX_DISPLAY_SCALE)
@@ -579,3 +641,4 @@ def power(base: Decimal, e: Decimal) -> Decimal:
 
 
 ONE = Decimal(1)
+TEN = Decimal(10)

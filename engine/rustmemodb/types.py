@@ -478,7 +478,9 @@ _INTERVAL_UNITS = {
 }
 
 
-_INTERVAL_TOKEN = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?::[\d.]+)*|[a-z]+|\S")
+_INTERVAL_TOKEN = re.compile(
+    r"[+-]?\d+-\d+(?![\d.:])|[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?::[\d.]+)*|[a-z]+|\S")
+_YEAR_MONTH = re.compile(r"([+-]?)(\d+)-(\d+)")     # SQL's year-month literal: '1-2
 _ISO_INTERVAL = re.compile(
     r"p(?:(?P<y>-?[\d.]+)y)?(?:(?P<mo>-?[\d.]+)m)?(?:(?P<w>-?[\d.]+)w)?(?:(?P<d>-?[\d.]+)d)?"
     r"(?:t(?:(?P<h>-?[\d.]+)h)?(?:(?P<mi>-?[\d.]+)m)?(?:(?P<s>-?[\d.]+)s)?)?")
@@ -552,6 +554,16 @@ def parse_interval(text: str) -> Interval:
             tok = tokens[i]
             if ":" in tok:
                 total.time(tok)
+                i += 1
+                continue
+            ym = _YEAR_MONTH.fullmatch(tok)
+            if ym is not None:                    # '1-2' is 1 year 2 months, '-1-2' both negative
+                if int(ym.group(3)) > 11:
+                    raise errors.sql_error("22015", "interval field value out of range: "
+                                                    f'"{text}"')
+                sign = -1 if ym.group(1) == "-" else 1
+                total.add(sign * int(ym.group(2)), "year")
+                total.add(sign * int(ym.group(3)), "month")
                 i += 1
                 continue
             qty = float(tok)

@@ -93,6 +93,8 @@ def int_mod_row(a: int, b: int) -> int:
 
 def float_div_row(a: float, b: float) -> float:
     if b == 0:
+        if a != a:             # NaN / 0 is NaN (float8div)
+            return a
         raise errors.division_by_zero()
     return a / b
 

@@ -285,10 +285,24 @@ def _vec_check_float(r, a, b):
 @arrow_errors
 def _vec_div(a, b):
     a, b = widen(a, b)
-    check_divisor(b)
+    _check_float_divisor(a, b)
     if pa.types.is_integer(a.type) and pa.types.is_integer(b.type):
         return pc.divide_checked(a, b)   # int64 division truncates toward zero, like PG
     return pc.divide(pc.cast(a, pa.float64()), pc.cast(b, pa.float64()))
+
+
+def _check_float_divisor(a, b) -> None:
+    """float8div: a zero divisor is an error unless the dividend is NaN (NaN / 0 is NaN)."""
+    if not pa.types.is_floating(a.type):
+        check_divisor(b)
+        return
+    if isinstance(a, pa.Scalar) and isinstance(b, pa.Scalar):
+        if a.is_valid and b.is_valid and b.as_py() == 0 and a.as_py() == a.as_py():
+            raise errors.division_by_zero()
+        return
+    zero = pc.equal(b, 0)
+    if pc.any(pc.and_(zero, pc.invert(pc.is_nan(a)))).as_py():
+        raise errors.division_by_zero()
 
 
 @arrow_errors
@@ -345,9 +359,11 @@ def register(reg) -> None:
     reg.add(ScalarFunction("sub", _resolve_sub, _vec_sub, _row_sub))
     reg.add(ScalarFunction("mul", _numeric_result, _vec_mul, _row_mul))
     reg.add(ScalarFunction("div", _numeric_result, _vec_div, _row_div))
-    reg.add(ScalarFunction("mod", _numeric_result, _vec_mod, _row_mod))
+    # float8 has no % and no mod() in PostgreSQL (42883): integers only here
+    reg.add(ScalarFunction("mod", lambda ts: _numeric_result(ts) if F not in ts else None,
+                           _vec_mod, _row_mod))
     # SQL's div(y, x) (sqlglot's IntDiv); "div" itself is the / operator
     reg.add(ScalarFunction("div_trunc", lambda ts: _numeric_result(ts) if len(ts) == 2
-                           else None, None, _div_trunc_row))
+                           and F not in ts else None, None, _div_trunc_row))
     reg.add(ScalarFunction("neg", lambda ts: ts[0] if ts[0] in (I, F, IV) else (I if ts[0] == N else None),
                            _vec_neg, _row_neg))

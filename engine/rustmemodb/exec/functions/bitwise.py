@@ -4,16 +4,17 @@ PostgreSQL's bit operators on integers (``#`` is XOR there). INTEGER is int8 her
 results wrap like int8's: a shift moves bits out of the 64-bit word, and the shift count
 is taken modulo 64 as PostgreSQL's C ``<<`` does on every platform it ships on.
 gcd/lcm follow PostgreSQL 13+: non-negative results, ``gcd(0, 0) = 0``, an lcm or a gcd of
-the most negative int8 that does not fit is 22003. factorial is int8 too (PostgreSQL's
-is numeric): past 20! it is 22003 rather than a wider number.
+the most negative int8 that does not fit is 22003. factorial is numeric, as PostgreSQL's
+(21! and beyond have more digits than int8 holds).
 """
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 from ...lazy_import import arrow as pa, compute as pc, numpy as np
 
-from ... import errors, types
+from ... import errors, numeric, types
 from ..expr.rowwise import map_rows
 from ..semantics import arrow_errors, from_numpy, to_numpy
 from .registry import ScalarFunction
@@ -74,12 +75,12 @@ def _lcm_row(a: int, b: int) -> int:
     return types.check_int(math.lcm(a, b))
 
 
-def _factorial_row(n: int) -> int:
+def _factorial_row(n: int) -> bytes:
     if n < 0:
         raise errors.sql_error("22003", "factorial of a negative number is undefined")
-    if n > 20:
-        raise errors.numeric_out_of_range("bigint")
-    return math.factorial(n)
+    if n > 32177:           # numeric_fac: more than numeric's 131072 digits
+        raise errors.sql_error("22003", "value overflows numeric format")
+    return numeric.encode(Decimal(math.factorial(n)))
 
 
 def _unary_vec(row):
@@ -107,5 +108,7 @@ def register(reg) -> None:
     two = lambda ts: _ints(ts) if len(ts) == 2 else None   # noqa: E731
     reg.add(ScalarFunction("gcd", two, _unary_vec(_gcd_row), _gcd_row))
     reg.add(ScalarFunction("lcm", two, _unary_vec(_lcm_row), _lcm_row))
-    reg.add(ScalarFunction("factorial", lambda ts: _ints(ts) if len(ts) == 1 else None,
-                           _unary_vec(_factorial_row), _factorial_row))
+    reg.add(ScalarFunction("factorial", lambda ts: types.NUMERIC if len(ts) == 1 and _ints(ts)
+                           else None, lambda *args: map_rows(_factorial_row, args,
+                                                             out_type=pa.binary()),
+                           _factorial_row))

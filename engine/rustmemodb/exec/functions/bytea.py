@@ -73,6 +73,31 @@ def _convert_from(data: bytes, enc: str) -> str:
         raise errors.sql_error("22021", 'invalid byte sequence for encoding "UTF8"') from None
 
 
+def _position(haystack: bytes, needle: bytes) -> int:
+    """position(needle IN haystack) of bytea: 1-based, 0 when absent."""
+    return haystack.find(needle) + 1
+
+
+def _overlay(data: bytes, new: bytes, start: int, count: int | None = None) -> bytes:
+    """overlay(bytea PLACING bytea FROM start [FOR count]): as text's (string.py)."""
+    if count is None:
+        count = len(new)
+    if start < 1:
+        raise errors.sql_error("22011", "negative substring length not allowed")
+    return data[:start - 1] + new + data[max(start - 1 + count, 0):]
+
+
+def _trim(where: str):
+    """btrim/ltrim/rtrim(bytea, bytes to remove): any of those bytes, from the ends."""
+    def row(data: bytes, chars: bytes) -> bytes:
+        if where in ("both", "leading"):
+            data = data.lstrip(chars)
+        if where in ("both", "trailing"):
+            data = data.rstrip(chars)
+        return data
+    return row
+
+
 def _digest(name: str):
     return lambda data: hashlib.new(name, data).digest()
 
@@ -95,3 +120,9 @@ def register(reg) -> None:
         add(f"sha{bits}", fixed((BY, BY)), _digest(f"sha{bits}"))
     add("convert_to", fixed((T, T, BY)), lambda s, enc: s.encode(_utf8(enc)))
     add("convert_from", fixed((BY, T, T)), _convert_from, "large_string")
+    add("strpos", fixed((BY, BY, I)), _position, "int64")
+    add("overlay", fixed((BY, BY, I, BY), (BY, BY, I, I, BY)), _overlay)
+    for name, where in (("btrim", "both"), ("ltrim", "leading"), ("rtrim", "trailing"),
+                        ("trim_both", "both"), ("trim_leading", "leading"),
+                        ("trim_trailing", "trailing")):
+        add(name, fixed((BY, BY, BY)), _trim(where))

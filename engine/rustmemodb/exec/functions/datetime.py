@@ -21,12 +21,13 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from decimal import Decimal
 
 from ...lazy_import import arrow as pa, compute as pc, kernel
 
-from ... import errors, infinity, statement_limits, types
+from ... import errors, infinity, numeric, statement_limits, types
 from ..semantics import arrow_errors
-from .registry import ScalarFunction
+from .registry import ScalarFunction, fixed
 from .time_of_day import clock_field, extract_time
 from ..expr.rowwise import map_rows
 from ..typmods import round_temporal, round_temporal_array
@@ -303,8 +304,11 @@ def _interval_trunc(unit: str, iv: types.Interval) -> types.Interval:
         mon = 3 * _trunc_div(mon, 3)
     if at <= 5:
         mday = 0
-    for i, span in ((6, 86_400_000_000), (7, 3_600_000_000), (8, 60_000_000),
-                    (9, 1_000_000), (10, 1000)):
+    if at <= 6:
+        # interval2tm keeps the time's hours whole (25 hours is tm_hour 25, not a day and
+        # 1 hour): truncating to a day or more zeroes all of it
+        micros = 0
+    for i, span in ((7, 3_600_000_000), (8, 60_000_000), (9, 1_000_000), (10, 1000)):
         if at <= i:
             micros = _trunc_div(micros, span) * span
             if at == i:
@@ -658,12 +662,58 @@ def register(reg) -> None:
                      ("justify_interval", justify_interval)):
         reg.add(ScalarFunction(name, lambda ts: IV if len(ts) == 1 and ts[0] in (IV, N)
                                else None, None, fn))
+    reg.add(ScalarFunction("extract_julian", fixed((D, types.NUMERIC), (TS, types.NUMERIC),
+                                                  (TZ, types.NUMERIC)),
+                           lambda v: map_rows(_julian_numeric, [v], out_type=pa.binary()),
+                           _julian_numeric))
+    reg.add(ScalarFunction("extract_date_unsupported", fixed((T, D, types.NUMERIC)), lambda f, d: map_rows(
+        _date_unit_unsupported, [f, d], out_type=pa.binary()), _date_unit_unsupported))
     # to_timestamp(double): seconds since the epoch, an instant (timestamptz)
     reg.add(ScalarFunction("to_timestamp", lambda ts: TZ if len(ts) == 1 and ts[0] in (I, F, N)
                            else None,
-                           lambda x: pc.cast(pc.cast(pc.multiply(pc.cast(x, pa.float64()), 1e6),
-                                                     pa.int64()), types.arrow_type(TZ)),
-                           lambda x: _EPOCH_UTC + dt.timedelta(seconds=x)))
+                           lambda x: map_rows(_epoch_instant, [x], out_type=types.arrow_type(TZ)),
+                           _epoch_instant))
+
+
+_DAY_MICROS = Decimal(86_400_000_000)
+
+
+def _julian_numeric(v) -> bytes:
+    """EXTRACT(julian FROM date | timestamp | timestamptz) as numeric: a date's day number;
+    a timestamp's plus its time of day divided in numeric (28 digits at midnight, as
+    numeric_div's scale gives them); a timestamptz's in the session zone."""
+    if isinstance(v, infinity.Infinite):
+        return numeric.encode(numeric.INF if v.positive else numeric.NINF)
+    if isinstance(v, dt.datetime) and v.tzinfo is not None:
+        v = types.instant_to_local(v)
+    day = Decimal(v.toordinal() + 1721425)
+    if not isinstance(v, dt.datetime):
+        return numeric.encode(day)
+    micros = ((v.hour * 60 + v.minute) * 60 + v.second) * 1_000_000 + v.microsecond
+    return numeric.encode(numeric.add(day, numeric.div(Decimal(micros), _DAY_MICROS)))
+
+
+def _date_unit_unsupported(field, _date):
+    """EXTRACT(hour FROM date) and the like, for a date that is not NULL."""
+    raise errors.sql_error("0A000", f'unit "{field}" not supported for type date')
+
+
+_PG_EPOCH_SECONDS = 946_684_800     # 2000-01-01 in Unix seconds
+
+
+def _epoch_instant(seconds):
+    """to_timestamp(double precision): NaN is 22008, ±Infinity the infinite instants, a
+    value past the years a timestamp holds 22008 (it was an integer cast's error)."""
+    if seconds != seconds:
+        raise errors.sql_error("22008", "timestamp cannot be NaN")
+    if seconds in (float("inf"), float("-inf")):
+        return infinity.of(TZ, seconds > 0)
+    try:
+        # PostgreSQL rounds (rint) after moving to its 2000-01-01 epoch, in float8
+        micros = int(round((seconds - _PG_EPOCH_SECONDS) * 1e6)) + _PG_EPOCH_SECONDS * 1_000_000
+        return _EPOCH_UTC + dt.timedelta(microseconds=micros)
+    except (OverflowError, ValueError):
+        raise errors.sql_error("22008", f'timestamp out of range: "{seconds:g}"') from None
 
 
 def _make_timestamp(y, mo, d, h, mi, sec):
@@ -785,7 +835,7 @@ def _date_bin(stride: types.Interval, source: dt.datetime, origin: dt.datetime) 
                                         "containing months or years")
     step = stride.days * _DAY_US + stride.micros
     if step <= 0:
-        raise errors.sql_error("22023", "stride must be greater than zero")
+        raise errors.sql_error("22008", "stride must be greater than zero")
     if isinstance(origin, str):
         origin = types.parse_timestamptz(origin) if getattr(source, "tzinfo", None) \
             else types.parse_timestamp(origin)

@@ -14,11 +14,11 @@ import random as _random
 
 from ...lazy_import import arrow as pa, compute as pc, numpy as np, kernel
 
-from ... import errors, types
+from ... import errors, numeric, types
 from ..semantics import arrow_errors, round_half_away, round_half_away_row
 from .registry import ScalarFunction, fixed
 from ..expr.rowwise import map_rows
-from ..typmods import INT_RANGES, fit_array, fit_numeric, int_out_of_range
+from ..typmods import INT_RANGES, fit_array, fit_numeric, fit_real, int_out_of_range
 
 I, F, N = types.INTEGER, types.FLOAT, types.NULL
 
@@ -47,8 +47,9 @@ def _round_resolve(ts):
     if len(ts) == 1:
         return _same_numeric(ts)
     # The binder widens an integer literal beside a FLOAT (round(x, 2)): accept F digits.
-    if len(ts) == 2 and ts[0] in (I, F, N) and ts[1] in (I, F, N):
-        return F if ts[0] != I else I
+    # round(integer, n) is PostgreSQL's round(numeric, n) (7.00, not 7): numeric_ops has it.
+    if len(ts) == 2 and ts[0] in (F, N) and ts[1] in (I, F, N):
+        return F
     return None
 
 
@@ -159,6 +160,8 @@ def _log10_vec(x, y=None):
         b, v = _f(x), _f(y)
         _check_log(b)
         _check_log(v)
+        if isinstance(b, pa.Scalar) and b.as_py() == 10:   # log10(x): exact at powers of 10
+            return pc.log10(v)
         return pc.divide(pc.ln(v), pc.ln(b))
     x = _f(x)
     _check_log(x)
@@ -171,26 +174,43 @@ def _log_row(x, y=None):
             raise errors.sql_error("2201E", "cannot take logarithm of zero")
         if v < 0:
             raise errors.sql_error("2201E", "cannot take logarithm of a negative number")
-    return math.log10(x) if y is None else math.log(y) / math.log(x)
+    if y is None or x == 10:     # log10(x), which sqlglot reads as log(10, x)
+        return math.log10(x if y is None else y)
+    return math.log(y) / math.log(x)
 
 
 def _ln_row(x):
     return _log_row(math.e, x)
 
 
+def _overflow() -> Exception:
+    return errors.sql_error("22003", "value out of range: overflow")
+
+
+def _underflow() -> Exception:
+    return errors.sql_error("22003", "value out of range: underflow")
+
+
 @arrow_errors
 def _exp_vec(x):
-    out = pc.exp(_f(x))
-    if _any(pc.is_inf(out)):
-        raise errors.numeric_out_of_range("double precision")
-    return out
+    return map_rows(_exp_row, [_f(x)], out_type=pa.float64())
 
 
 def _exp_row(x):
+    """dexp: infinities map to themselves / 0 without error; a finite argument whose
+    result overflows or underflows (exp(-1000)) is 22003."""
+    x = float(x)
+    if x != x:
+        return x
+    if math.isinf(x):
+        return x if x > 0 else 0.0
     try:
-        return math.exp(x)
+        out = math.exp(x)
     except OverflowError:
-        raise errors.numeric_out_of_range("double precision") from None
+        raise _overflow() from None
+    if out == 0.0:
+        raise _underflow()
+    return out
 
 
 @arrow_errors
@@ -199,16 +219,55 @@ def _power_vec(a, b):
 
 
 def _power_row(a, b):
+    """dpow, case by case as PostgreSQL spells them out (its comments: pow(3) is not
+    trusted with NaN and infinities); overflow and underflow are 22003."""
     a, b = float(a), float(b)
+    if a != a:
+        return 1.0 if b == 0 else a
+    if b != b:
+        return 1.0 if a == 1 else b
     if a == 0 and b < 0:
         raise errors.sql_error("2201F", "zero raised to a negative power is undefined")
-    if a < 0 and b != int(b):
+    if a < 0 and not math.isinf(b) and math.floor(b) != b:
         raise errors.sql_error("2201F", "a negative number raised to a non-integer power "
                                         "yields a complex result")
+    if math.isinf(b):
+        absx = abs(a)
+        if absx == 1:
+            return 1.0
+        if b > 0:
+            return b if absx > 1 else 0.0
+        return 0.0 if absx > 1 else -b
+    if math.isinf(a):
+        if b == 0:
+            return 1.0
+        if a > 0:
+            return a if b > 0 else 0.0
+        odd = math.floor(b / 2) != b / 2
+        if b > 0:
+            return a if odd else -a
+        return -0.0 if odd else 0.0
     try:
-        return math.pow(a, b)
+        out = math.pow(a, b)
     except OverflowError:
-        raise errors.numeric_out_of_range("double precision") from None
+        raise _overflow() from None
+    if math.isinf(out):
+        raise _overflow()
+    if out == 0.0 and a != 0:
+        raise _underflow()
+    return out
+
+
+def _degrees_row(x):
+    """float8_div(x, RADIANS_PER_DEGREE), as PostgreSQL divides (not x * 180 / pi: the
+    last digit differs); a finite x that overflows is 22003."""
+    out = x / _RADIANS_PER_DEGREE
+    if math.isinf(out) and not math.isinf(x):
+        raise _overflow()
+    return out
+
+
+_RADIANS_PER_DEGREE = 0.0174532925199432957692
 
 
 @arrow_errors
@@ -255,10 +314,42 @@ def _int_fit(typmod: str):
 def _width_bucket_resolve(ts):
     if len(ts) == 4 and all(t in (I, F, N) for t in ts[:3]) and ts[3] in (I, N):
         return I
+    if len(ts) == 2 and isinstance(ts[1], str) and ts[1].endswith("[]") and \
+            ts[0] in (ts[1][:-2], N):
+        return I            # width_bucket(operand, thresholds array)
     return None
 
 
-def _width_bucket_row(operand, low, high, count):
+def _width_bucket_array(operand, thresholds) -> int:
+    """width_bucket(x, thresholds): how many of the (ascending) thresholds are <= x, found
+    by bisection as PostgreSQL does (so an unsorted array gives what it gives there)."""
+    if any(t is None for t in thresholds):
+        raise errors.sql_error("22004", "thresholds array must not contain NULLs")
+    low, high = 0, len(thresholds)
+    while low < high:
+        mid = (low + high) // 2
+        if _key(operand) < _key(thresholds[mid]):
+            high = mid
+        else:
+            low = mid + 1
+    return low
+
+
+def _key(v):
+    """A numeric's storage key read as its Decimal; NaN sorts above every number."""
+    if type(v) is bytes:
+        v = numeric.decode(v)
+        return (1, 0) if v.is_nan() else (0, v)
+    return (1, 0) if v != v else (0, v)
+
+
+def _width_bucket_row(operand, low, high=None, count=None):
+    if count is None:
+        return _width_bucket_array(operand, low)
+    return _width_bucket_4(operand, low, high, count)
+
+
+def _width_bucket_4(operand, low, high, count):
     """PostgreSQL's width_bucket: which of ``count`` equal buckets between ``low`` and
     ``high`` holds ``operand`` (0 below the range, count + 1 past it; a range given high
     to low counts downwards)."""
@@ -292,8 +383,8 @@ def _bucket(count: int, offset, width) -> int:
     return min(int(count * (offset / width)), count - 1) + 1
 
 
-def _width_bucket_vec(operand, low, high, count):
-    return map_rows(_width_bucket_row, [operand, low, high, count], out_type=pa.int64())
+def _width_bucket_vec(*args):
+    return map_rows(_width_bucket_row, list(args), out_type=pa.int64())
 
 
 def register(reg) -> None:
@@ -313,24 +404,30 @@ def register(reg) -> None:
     for typmod in INT_RANGES:
         vec, row = _int_fit(typmod)
         reg.add(ScalarFunction(typmod + "_fit", fixed((I, I)), vec, row))
+    reg.add(ScalarFunction("float4_fit", fixed((F, F)), lambda x: map_rows(
+        fit_real, [x], out_type=pa.float64()) if isinstance(x, pa.Scalar) else
+        fit_array(("float4",), x), fit_real))
     reg.add(ScalarFunction("width_bucket", _width_bucket_resolve, _width_bucket_vec,
                            _width_bucket_row))
     reg.add(ScalarFunction("sqrt", _float_of, _sqrt_vec, _sqrt_row))
-    reg.add(ScalarFunction("cbrt", _float_of, lambda x: pc.power(_f(x), 1 / 3) if not _any(
-        pc.less(x, 0)) else pc.negate(pc.power(pc.abs(_f(x)), 1 / 3)),
-        lambda x: math.copysign(abs(x) ** (1 / 3), x)))
+    # libm's cbrt, as PostgreSQL's dcbrt calls it (x ** (1/3) is off in the last digit:
+    # cbrt(7) 1.912931182772389, not 1.9129311827723894)
+    reg.add(ScalarFunction("cbrt", _float_of, lambda x: map_rows(
+        math.cbrt, [_f(x)], out_type=pa.float64()), lambda x: math.cbrt(x)))
     reg.add(ScalarFunction("exp", _float_of, _exp_vec, _exp_row))
     reg.add(ScalarFunction("ln", _float_of, _ln_vec, _ln_row))
-    reg.add(ScalarFunction("log", lambda ts: _float_of(ts, len(ts)) if len(ts) in (1, 2) else None,
+    # log(b, x) of integers is numeric_ops' (PostgreSQL has it for numeric only)
+    reg.add(ScalarFunction("log", lambda ts: _float_of(ts, 1) if len(ts) == 1 else (
+        _float_of(ts, 2) if len(ts) == 2 and F in ts else None),
                            _log10_vec, _log_row))
     reg.add(ScalarFunction("log10", _float_of, _log10_vec, _log_row))
     for name in ("power", "pow"):
         reg.add(ScalarFunction(name, lambda ts: _float_of(ts, 2), _power_vec, _power_row))
     reg.add(ScalarFunction("pi", lambda ts: F if not ts else None,
                            lambda: pa.scalar(math.pi), lambda: math.pi))
-    reg.add(ScalarFunction("degrees", _float_of, lambda x: pc.multiply(_f(x), 180 / math.pi),
-                           math.degrees))
-    reg.add(ScalarFunction("radians", _float_of, lambda x: pc.multiply(_f(x), math.pi / 180),
-                           math.radians))
+    reg.add(ScalarFunction("degrees", _float_of, lambda x: map_rows(
+        _degrees_row, [_f(x)], out_type=pa.float64()), _degrees_row))
+    reg.add(ScalarFunction("radians", _float_of, lambda x: pc.multiply(
+        _f(x), _RADIANS_PER_DEGREE), lambda x: x * _RADIANS_PER_DEGREE))
     reg.add(ScalarFunction("random", lambda ts: F if not ts else None, None,
                            _random.random, volatile=True))

@@ -16,6 +16,9 @@ encode.
 """
 from __future__ import annotations
 
+import math
+from decimal import Decimal
+
 from ...lazy_import import arrow as pa, compute as pc
 
 from ... import numeric, numeric_arrays as na, types
@@ -247,6 +250,35 @@ def _scale(key):
     return numeric.scale_of(d) if d.is_finite() else None
 
 
+def _min_scale(key):
+    """min_scale(numeric): the fewest digits after the point that show the value exactly."""
+    d = _dec(key)
+    if not d.is_finite():
+        return None
+    return numeric.scale_of(_trimmed(d))
+
+
+def _trimmed(d):
+    """trim_scale: trailing zeros after the point dropped (1.500 -> 1.5, 0.000 -> 0)."""
+    if not d.is_finite() or not d:
+        return d if not d.is_finite() else numeric.ZERO
+    out = d.normalize(context=numeric.CTX)
+    return out.quantize(Decimal(1), context=numeric.CTX) if out.as_tuple().exponent > 0 else out
+
+
+def _gcd_lcm(lcm: bool):
+    """gcd/lcm(numeric, numeric): of the two read as integers at the larger scale, shown
+    at that scale (gcd(12.5, 7.5) = 2.5, lcm(4.5, 6) = 18.0); NaN or infinities give NaN."""
+    def fn(a, b):
+        if not (a.is_finite() and b.is_finite()):
+            return numeric.NAN
+        scale = max(numeric.scale_of(a), numeric.scale_of(b))
+        ia, ib = int(a.scaleb(scale)), int(b.scaleb(scale))
+        r = math.lcm(ia, ib) if lcm else math.gcd(ia, ib)
+        return numeric.checked(Decimal(r).scaleb(-scale, context=numeric.CTX))
+    return fn
+
+
 def _extract_numeric(value: float, scale: int) -> bytes:
     """date_part's float8 as extract's numeric: the double's shortest digits (exact for
     the microseconds a timestamp holds) rounded to the field's scale."""
@@ -290,8 +322,9 @@ def register(reg) -> None:
     add("ceil", fixed((NU, NU)), _lift(numeric.ceil))
     add("ceiling", fixed((NU, NU)), _lift(numeric.ceil))
     add("floor", fixed((NU, NU)), _lift(numeric.floor))
-    # (numeric, numeric): the binder reads an integer literal beside a numeric as one
-    digits = fixed((NU, I, NU), (NU, NU, NU))
+    # (numeric, numeric): the binder reads an integer literal beside a numeric as one;
+    # (integer, n) too: PostgreSQL casts the integer, so round(7, 2) is 7.00
+    digits = fixed((NU, I, NU), (NU, NU, NU), (I, I, NU))
     for name, fn, mode in (("round", numeric.round_to, "half_towards_infinity"),
                            ("trunc", numeric.trunc_to, "towards_zero")):
         row = _lift(lambda d, fn=fn: fn(d, 0))
@@ -301,9 +334,18 @@ def register(reg) -> None:
     add("sqrt", fixed((NU, NU)), _lift(numeric.sqrt))
     add("ln", fixed((NU, NU)), _lift(numeric.ln))
     add("exp", fixed((NU, NU)), _lift(numeric.exp))
+    # log(b, x) is numeric only in PostgreSQL (integers cast to it: log(2, 1024) is
+    # 10.0000000000000000); log(x) and log10(x) of a numeric are its base-10 logarithm
+    add("log", fixed((NU, NU, NU), (I, NU, NU), (NU, I, NU), (I, I, NU)), _lift(numeric.log))
+    for name in ("log", "log10"):
+        add(name, fixed((NU, NU)), _lift(lambda d: numeric.log(numeric.TEN, d)))
     for name in ("power", "pow"):
         add(name, _numbers, _lift(numeric.power))
     add("scale", fixed((NU, I)), _scale, "int64")
+    add("min_scale", fixed((NU, I)), _min_scale, "int64")
+    add("trim_scale", fixed((NU, NU)), _lift(_trimmed))
+    for name, lcm in (("gcd", False), ("lcm", True)):
+        add(name, fixed((NU, NU, NU), (I, NU, NU), (NU, I, NU)), _lift(_gcd_lcm(lcm)))
     add("extract_numeric", fixed((F, I, NU)), _extract_numeric)
     # the output function, for functions that print their arguments (bind/network_args)
     add("value_out", fixed((NU, T)), numeric.text_of, "large_string")

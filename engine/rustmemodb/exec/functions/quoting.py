@@ -115,6 +115,9 @@ def format_text(fmt: str, *args) -> str:
 
 
 def _arg(args: tuple, index: int):
+    if index < 0:           # %0$s: positions count from 1
+        raise errors.sql_error("22023", "format specifies argument 0, but arguments are "
+                                        "numbered from 1")
     if index >= len(args):
         raise errors.sql_error("22023", "too few arguments for format()")
     return args[index]

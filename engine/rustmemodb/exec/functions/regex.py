@@ -62,10 +62,33 @@ def to_python_regex(pattern: str, newline_sensitive: bool = False) -> str:
         elif c == "$" and not newline_sensitive:
             out.append(r"\Z")
             i += 1
+        elif c == "{":
+            text, i = _bound(pattern, i)
+            out.append(text)
         else:
             out.append(c)
             i += 1
     return "".join(out)
+
+
+_BOUND = re.compile(r"(\d+)(,(\d*))?")
+_DUPMAX = 255       # RE_DUP_MAX: the largest count a bound may give
+
+
+def _bound(p: str, i: int) -> tuple[str, int]:
+    """A ``{`` at ``p[i]`` as the ARE lexer reads it: a bound ``{m}``, ``{m,}``, ``{m,n}``
+    when a digit follows, else a literal brace (Python's re would read ``{,2}`` as a bound
+    and ``a{2`` as text); an unclosed bound, a bad or too large count is 2201B."""
+    m = _BOUND.match(p, i + 1)
+    if m is None:
+        return "\\{", i + 1
+    end = m.end()
+    if end >= len(p):
+        raise _invalid("braces {} not balanced")
+    low, high = int(m.group(1)), m.group(3)
+    if p[end] != "}" or low > _DUPMAX or (high and not low <= int(high) <= _DUPMAX):
+        raise _invalid("invalid repetition count(s)")
+    return p[i:end + 1], end + 1
 
 
 def _bracket(p: str, i: int) -> tuple[str, int]:

@@ -72,6 +72,9 @@ def like_functions(ignore_case: bool):
         return pc.match_like(s, pat, ignore_case=ignore_case)
 
     def row(s, pattern, escape="\\"):
+        if len(escape) > 1:
+            raise errors.sql_error("22025", "invalid escape string",
+                                   hint="Escape string must be empty or one character.")
         flags = re.S | (re.I if ignore_case else 0)
         return re.match(like_to_regex(pattern, escape), s, flags) is not None
     return vec, row
@@ -220,7 +223,7 @@ def _left_row(s, n):
 
 def _right_row(s, n):
     if n >= 0:
-        return s[len(s) - n:] if n else ""
+        return s[max(len(s) - n, 0):] if n else ""
     return s[-n:]
 
 
@@ -380,9 +383,12 @@ def _overlay_row(text: str, new: str, start: int, count: int | None = None) -> s
     ``start`` (1-based) replaced by ``new`` (as many as ``new`` has by default)."""
     if count is None:
         count = len(new)
-    if start < 1 or count < 0:
+    if start < 1:
         raise errors.sql_error("22011", "negative substring length not allowed")
-    return text[:start - 1] + new + text[start - 1 + count:]
+    # PostgreSQL: substring(text, 1, start - 1) || new || substring(text, start + count),
+    # so a negative count repeats text from before start (overlay('abc' placing 'X' from
+    # 2 for -1) is aXabc)
+    return text[:start - 1] + new + text[max(start - 1 + count, 0):]
 
 
 def _to_hex(n: int) -> str:
@@ -474,7 +480,8 @@ def register_more(reg) -> None:
     reg.add(ScalarFunction("octet_length", fixed((T, I)),
                            lambda s: pc.cast(pc.binary_length(s), pa.int64()),
                            lambda s: len(s.encode())))
-    reg.add(ScalarFunction("concat_ws", lambda ts: T if ts and ts[0] in (T, N) else None,
+    # concat_ws(sep, VARIADIC "any"): at least one value after the separator (42883)
+    reg.add(ScalarFunction("concat_ws", lambda ts: T if len(ts) > 1 and ts[0] in (T, N) else None,
                            _rows(lambda *a: None if a[0] is None else _concat_ws_row(*a),
                                  strict=False),
                            lambda *a: None if a[0] is None else _concat_ws_row(*a),

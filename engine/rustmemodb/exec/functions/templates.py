@@ -356,7 +356,8 @@ def _read_field(text: str, pos: int, pattern: str, fields: dict, greedy: bool = 
     value = int(raw)
     key = {"YYYY": "year", "IYYY": "year", "MM": "month", "DD": "day", "DDD": "doy",
            "HH": "hour12", "HH12": "hour12", "HH24": "hour", "MI": "minute", "SS": "second",
-           "MS": "ms", "US": "us", "SSSS": "sssss", "SSSSS": "sssss", "J": "julian"}.get(upper)
+           "MS": "ms", "US": "us", "SSSS": "sssss", "SSSSS": "sssss", "J": "julian",
+           "IW": "isoweek", "ID": "isodow", "IDDD": "isodoy"}.get(upper)
     if upper in ("YYY", "YY", "Y", "IYY", "IY", "I"):
         # fewer digits: the year nearest 2020 with them, as PostgreSQL reads them
         digits = len(raw)
@@ -399,6 +400,13 @@ def _assemble(text: str, f: dict) -> dt.datetime:
         if "doy" in f and "julian" not in f:
             start = dt.date(year, 1, 1) + dt.timedelta(days=f["doy"] - 1)
             month, mday = start.month, start.day
+        if ("isoweek" in f or "isodoy" in f) and "julian" not in f:
+            # an ISO week date (IYYY-IW-ID or IYYY-IDDD): the year read is the ISO year
+            if "isodoy" in f:
+                day = dt.date.fromisocalendar(year, 1, 1) + dt.timedelta(days=f["isodoy"] - 1)
+            else:
+                day = dt.date.fromisocalendar(year, f["isoweek"], f.get("isodow", 1))
+            year, month, mday = day.year, day.month, day.day
         hour = f.get("hour", 0)
         if "hour12" in f:
             h = f["hour12"]
@@ -462,6 +470,16 @@ def _number_tokens(template: str) -> tuple[list, bool]:
     return tokens, fm
 
 
+def _float_digits(value: float, post: int) -> Decimal:
+    """float8_to_char's digits: printf's %.*f of the double itself (a tie such as 2.5 to
+    no places rounds to even: 2), with no more than DBL_DIG (15) significant digits."""
+    if value != value or value in (float("inf"), float("-inf")):
+        return Decimal(value)
+    pre = len(f"{abs(value):.0f}")
+    post = 0 if pre >= 15 else min(post, 15 - pre)
+    return Decimal(f"{value:.{post}f}")
+
+
 def format_number(value, template: str) -> str:
     """to_char(number, template) for the digit, point, group and sign patterns, roman
     numerals (RN) and scientific notation (EEEE)."""
@@ -480,12 +498,28 @@ def format_number(value, template: str) -> str:
     kinds = [t if t in ("9", "0") else None for t in tokens]
     n_int = sum(1 for k, t in enumerate(kinds) if t and k < point)
     frac_kinds = [t for k, t in enumerate(kinds) if t and k > point]
-    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if isinstance(value, float):
+        number = _float_digits(value, len(frac_kinds))
+        cut = len(frac_kinds) + min(number.as_tuple().exponent, 0) if number.is_finite() \
+            else 0
+        if cut > 0:
+            # float8_to_char prints no more than DBL_DIG digits: the template's last
+            # fraction places go (and the point with them when none is left)
+            slots = [k for k, t in enumerate(kinds) if t and k > point][-cut:]
+            if cut == len(frac_kinds):
+                slots.append(point)
+            tokens = [t for k, t in enumerate(tokens) if k not in set(slots)]
+            point = next((k for k, t in enumerate(tokens) if t in (".", "D")), len(tokens))
+            kinds = [t if t in ("9", "0") else None for t in tokens]
+            frac_kinds = frac_kinds[:len(frac_kinds) - cut]
+    else:
+        number = Decimal(value)
     if not number.is_finite():
         raise errors.not_supported("to_char of NaN or infinity with a number template")
     number = number.quantize(Decimal(1).scaleb(-len(frac_kinds)), rounding=ROUND_HALF_UP,
                              context=numeric.CTX)
-    negative = number < 0               # -0.004 to two places is 0.00, not -0.00
+    # -0.004 to two places is 0.00, not -0.00; a float's printf keeps the sign (-0)
+    negative = number < 0 or (isinstance(value, float) and number.is_signed())
     number = number.copy_abs()     # exact (abs() would round to the process context)
     whole, _, frac = f"{number:f}".partition(".")
     if whole == "0" and point < len(tokens):
@@ -559,7 +593,8 @@ _ROMAN_PARTS = ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (
 def _roman(value, fm: bool, lower: bool) -> str:
     """RN: the value rounded to an integer in roman numerals, right-aligned in 15
     characters (FM: not padded); outside 1..3999 fifteen #, as PostgreSQL prints."""
-    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    number = _float_digits(value, len(frac_kinds)) if isinstance(value, float) else \
+        Decimal(value)
     if not number.is_finite():
         return "#" * 15
     n = int(number.quantize(Decimal(1), rounding=ROUND_HALF_UP, context=numeric.CTX))
@@ -662,6 +697,10 @@ def _to_char(value, template):
         return format_interval(value, template)
     if isinstance(value, dt.time):        # PostgreSQL reads a time of day as an interval
         return format_interval(types.Interval(0, 0, types.time_micros(value)), template)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        # to_char has no date overload: PostgreSQL casts a date to timestamptz (local
+        # midnight), so TZ and OF print the session's zone
+        value = types.local_to_instant(dt.datetime(value.year, value.month, value.day))
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
         local = value.astimezone(statement_limits.zone())
         offset = int(local.utcoffset().total_seconds())

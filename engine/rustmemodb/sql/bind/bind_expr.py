@@ -192,6 +192,8 @@ class ExprBinder:
             if hook is not None:
                 return hook(self, node)
         if isinstance(node, exp.Func):
+            if cls is exp.Log and _is_log10(node):
+                return self._function("log10", [node.expression], node)
             return self._function(_FUNC_NAMES.get(node.sql_name(), node.sql_name().lower()),
                                   _func_args(node), node)
         hook = getattr(self.stmt, "bind_" + cls.__name__.lower(), None)
@@ -607,6 +609,12 @@ class ExprBinder:
             # dialect writes it, must stay an index probe)
             fn, ret = self.stmt.functions.resolve(width, [types.INTEGER])
             return fold(Call(width, (out,), ret, fn))
+        if isinstance(node.to, exp.DataType) and node.to.this == exp.DataType.Type.FLOAT \
+                and out.type == types.FLOAT and not isinstance(out, Param):
+            # ::real keeps the float8 value (exec/typmods.fit_real) but refuses what float4
+            # cannot hold (22003), as PostgreSQL's float8 -> float4 conversion does
+            fn, ret = self.stmt.functions.resolve("float4_fit", [types.FLOAT])
+            return fold(Call("float4_fit", (out,), ret, fn))
         precision = time_precision(node.to, node)
         if precision is not None and out.type in (types.TIMESTAMP, types.TIMESTAMPTZ,
                                                   types.TIME, types.TIMETZ):
@@ -1255,6 +1263,14 @@ def unicode_escapes(text: str, esc: str) -> str:
 
 
 _CLOCK_WORDS = frozenset(("now", "today", "tomorrow", "yesterday"))
+
+
+def _is_log10(node: exp.Log) -> bool:
+    """sqlglot reads log10(x) as log(10, x); its 10 was never written, so it carries no
+    position (a written one does). PostgreSQL's log10 is float8's, log(10, x) numeric's."""
+    base = node.this
+    return node.expression is not None and isinstance(base, exp.Literal) and \
+        not base.is_string and base.this == "10" and not base.meta
 
 
 def _func_args(node: exp.Func) -> list:

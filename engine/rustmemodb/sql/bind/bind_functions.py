@@ -64,6 +64,14 @@ def bind_extract(stmt, binder, args, node):
         f.this if isinstance(f, exp.Literal) else f.sql())
     field = field_name(str(text))
     arg = binder.bind(node.expression)
+    if arg.type == types.DATE and field in _NOT_OF_DATES:
+        # extract_date (PostgreSQL 14+) has no time of day: 0A000 for a date, NULL for a
+        # NULL (it is strict); date_part('hour', d) reads the date as a timestamp: 0
+        return _call(binder, "extract_date_unsupported", [Const(field, types.TEXT), arg], node)
+    if field == "julian" and arg.type in (types.DATE, types.TIMESTAMP, types.TIMESTAMPTZ):
+        # numeric, exact: the day number plus the day's microseconds / 86400000000 at
+        # numeric division's scale (timestamp_part_common), not date_part's float8
+        return _call(binder, "extract_julian", [arg], node)
     out = _date_part(binder, field, arg, node)
     scale = _EXTRACT_SCALE.get(field)
     if out.type == types.FLOAT and scale is not None:
@@ -74,6 +82,10 @@ def bind_extract(stmt, binder, args, node):
         return binder.call("extract_numeric", [out, Const(scale, types.INTEGER)], node)
     return out
 
+
+_NOT_OF_DATES = frozenset({"hour", "minute", "second", "milliseconds", "millisecond",
+                           "microseconds", "microsecond", "timezone", "timezone_hour",
+                           "timezone_minute"})
 
 # digits after the point of extract's numeric result, by field (timestamp_part_common)
 _EXTRACT_SCALE = {"second": 6, "epoch": 6, "milliseconds": 3, "millisecond": 3,

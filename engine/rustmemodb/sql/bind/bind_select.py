@@ -401,6 +401,8 @@ def output_name(e: exp.Expression) -> str:
         return "?column?"                    # written as a call they are named above (^@, @@)
     if isinstance(e, exp.AtTimeZone):
         return "timezone"                    # PostgreSQL's grammar makes it timezone(z, x)
+    if isinstance(e, exp.Overlaps):
+        return "overlaps"                    # and (a, b) OVERLAPS (c, d) overlaps(a, b, c, d)
     if isinstance(e, exp.StrPosition):      # position(a IN b); strpos(b, a) is written
         return "position"
     if isinstance(e, exp.Bracket):          # (array[...])[i] is named as what it indexes
@@ -621,9 +623,15 @@ def _order_specs(stmt, node, scope, names, select_exprs, binder) -> list:
                 raise errors.sql_error("42P10", f"ORDER BY position {k} is not in select list",
                                        position=position_of(e))
             specs.append(("out", k - 1, desc, nulls_first))
-        elif isinstance(e, exp.Column) and not e.table and e.name in names and \
-                (names.count(e.name) == 1 or not scope.find(e.name)):
-            specs.append(("out", names.index(e.name), desc, nulls_first))
+        elif isinstance(e, exp.Column) and not e.table and e.name in names:
+            # an output column's name wins over an input column's (SQL92's rule, as
+            # PostgreSQL's findTargetlistEntrySQL92); two outputs of that name that are
+            # different expressions make it ambiguous
+            at = [i for i, n in enumerate(names) if n == e.name]
+            if any(select_exprs[i] != select_exprs[at[0]] for i in at[1:]):
+                raise errors.sql_error("42702", f'ORDER BY "{e.name}" is ambiguous',
+                                       position=position_of(e))
+            specs.append(("out", at[0], desc, nulls_first))
         else:
             bound = binder.bind(e)
             if bound in select_exprs:
