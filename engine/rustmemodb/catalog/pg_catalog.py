@@ -759,7 +759,8 @@ def _constraints(snap):
                    "f", fk.deferrable, fk.deferred,
                    fk.validated, rel, 0, relation_oid("i", key.name) if key else 0, 0,
                    relation_oid("r", fk.ref_table),
-                   _FK_ACTIONS.get(fk.on_update, "a"), _FK_ACTIONS.get(fk.on_delete, "a"), "s",
+                   _FK_ACTIONS.get(fk.on_update, "a"), _FK_ACTIONS.get(fk.on_delete, "a"),
+                   "f" if fk.match_full else "s",
                    True, 0, True, [i + 1 for i in fk.columns], ref_keys, None)
         for ck in s.checks:
             yield (relation_oid("c", ck.name), split_key(snap.root, ck.name)[0], nsp,
@@ -954,7 +955,7 @@ def constraint_defs(root, pretty: bool = False) -> dict[int, str]:
             out[relation_oid("c", u.name)] = f"{kind} ({cols(u.columns)})"
         for fk in s.foreign_keys:
             text = (f"FOREIGN KEY ({cols(fk.columns)}) REFERENCES {fk.ref_table}"
-                    f"({', '.join(fk.ref_columns)})")
+                    f"({', '.join(fk.ref_columns)})") + (" MATCH FULL" if fk.match_full else "")
             if fk.on_update != "NO ACTION":
                 text += f" ON UPDATE {fk.on_update}"
             if fk.on_delete != "NO ACTION":

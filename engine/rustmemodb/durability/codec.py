@@ -144,7 +144,8 @@ def validate_schema(schema: Any) -> None:
               and isinstance(fk.ref_columns, tuple) and all(map(_str, fk.ref_columns))
               and _str(fk.on_delete) and _str(fk.on_update)
               and isinstance(fk.validated, bool) and isinstance(fk.deferrable, bool)
-              and isinstance(fk.deferred, bool) and (fk.deferrable or not fk.deferred),
+              and isinstance(fk.deferred, bool) and (fk.deferrable or not fk.deferred)
+              and isinstance(fk.match_full, bool),
               "foreign key")
     for ix in schema.indexes:
         # (a keyed index on constants reads no column: ``UNIQUE ((1))``, one row at most)

@@ -227,6 +227,12 @@ def check_foreign_keys(txn, schema, rows=None, table=None, ctx=None,
         note = txn.note_fk_read
         for key in keys:
             if None in key:
+                if fk.match_full and any(v is not None for v in key):
+                    raise errors.sql_error(
+                        "23503", f'insert or update on table "{schema.name}" violates '
+                                 f'foreign key constraint "{fk.name}"',
+                        detail="MATCH FULL does not allow mixing of null and nonnull key "
+                               "values.")
                 continue
             probe = key[0] if len(key) == 1 else tuple(key[i] for i in order)
             if index.get(probe) is not None:

@@ -92,6 +92,9 @@ class ForeignKey:
     # waits for COMMIT or SET CONSTRAINTS ... IMMEDIATE (exec/deferred_checks.py)
     deferrable: bool = False
     deferred: bool = False
+    # MATCH FULL: a key with some columns NULL and others not is refused (MATCH SIMPLE,
+    # the default, lets any NULL key column skip the check)
+    match_full: bool = False
 
     def with_ref_column_renamed(self, table: str, old: str, new: str) -> "ForeignKey":
         """This key after ``table``'s column ``old`` became ``new`` (ALTER ... RENAME)."""

@@ -201,7 +201,19 @@ def bind_reference(stmt, table: str, columns: tuple, ref, all_columns, name=None
                                        hint="Use SET NULL, CASCADE, RESTRICT or NO ACTION.")
     deferrable, deferred = _deferrability(ref)
     return ForeignKey(fk_name, tuple(columns), ref_table, ref_names, on_delete, on_update,
-                      deferrable=deferrable, deferred=deferred)
+                      deferrable=deferrable, deferred=deferred, match_full=_match_full(ref))
+
+
+def _match_full(ref) -> bool:
+    """MATCH FULL (True), MATCH SIMPLE (the default); MATCH PARTIAL is not implemented in
+    PostgreSQL either (0A000)."""
+    for opt in ref.args.get("options") or []:
+        text = " ".join(str(opt).upper().split())
+        if text == "MATCH PARTIAL":
+            raise errors.not_supported("MATCH PARTIAL")
+        if text == "MATCH FULL":
+            return True
+    return False
 
 
 def _deferrability(ref) -> tuple[bool, bool]:
