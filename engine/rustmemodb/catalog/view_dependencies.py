@@ -135,10 +135,9 @@ def renamed_relation(sql: str, old: str, new: str) -> str | None:
     if old not in _reads(sql).relations:
         return None
     tree = sqlglot.parse_one(sql, dialect="postgres")
-    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
     schema, _, bare = new.rpartition(".")
-    for t in list(tree.find_all(exp.Table)):
-        if not t.name or (not t.db and t.name in ctes) or qualify(t.db or PUBLIC, t.name) != old:
+    for t, key in list(_relations(tree)):
+        if key != old:
             continue
         if not t.alias:       # columns qualified by the old name still find it
             t.set("alias", exp.TableAlias(this=exp.to_identifier(t.name)))
@@ -150,15 +149,22 @@ def renamed_relation(sql: str, old: str, new: str) -> str | None:
     return tree.sql(dialect="postgres")
 
 
-def _aliases(tree) -> dict:
+def _relations(tree):
+    """(Table node, catalog key) of each relation the query names (its own WITH queries'
+    names are no relation)."""
     from sqlglot import exp
     ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
-    out: dict[str, str] = {}
     for t in tree.find_all(exp.Table):
         if t.name and not (not t.db and t.name in ctes):
-            key = qualify(t.db or PUBLIC, t.name)
-            out[t.alias_or_name] = key
-            out.setdefault(t.name, key)
+            yield t, qualify(t.db or PUBLIC, t.name)
+
+
+def _aliases(tree) -> dict:
+    """Name or alias as written -> catalog key."""
+    out: dict[str, str] = {}
+    for t, key in _relations(tree):
+        out[t.alias_or_name] = key
+        out.setdefault(t.name, key)
     return out
 
 
