@@ -75,7 +75,7 @@ def test_composite_column_survives_crash_and_reopen(tmp_path):
     conn.execute("INSERT INTO t VALUES (1, ROW(1, 'x'), ROW(ROW(2, 'y')::pair, 1.5)), "
                  "(2, '(,\"\")', NULL)")
     conn.execute("UPDATE t SET p = ROW((p).a + 1, 'z') WHERE id = 1")
-    query = "SELECT id, p::text, n::text, (n).p FROM t ORDER BY p"
+    query = "SELECT id, p::text, n::text, (n).p FROM t ORDER BY id"
     before = conn.execute(query).fetchall()
     assert before == [(1, "(2,z)", '("(2,y)",1.5)', (2, "y")), (2, '(,"")', None, None)]
     assert isinstance(db, DurableDatabase)

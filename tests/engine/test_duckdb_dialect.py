@@ -124,7 +124,7 @@ def test_union_by_name_refuses_a_repeated_name(by_name_both):
 
 
 @pytest.mark.parametrize("sql", [
-    "SELECT h[1:1], h[-1], h[2:], h[:1], h[0], h[5] FROM t ORDER BY g NULLS LAST, h NULLS LAST",
+    "SELECT h[1:1], h[-1], h[2:], h[:1], h[0], h[5] FROM t ORDER BY g NULLS LAST, t.h NULLS LAST",
     "SELECT 'hello'[2:3], 'hello'[-3:], 'héllo'[2:2], 'hello'[4:2], 'hello'[2:-2]",
 ])
 def test_text_slices(both, sql):
