@@ -73,13 +73,22 @@ def _queries(root):
             yield "materialized view", name, sql
 
 
+def _parse(sql: str):
+    """A view's query as the engine reads it when the view is used (None if it cannot:
+    such a view is bound, and fails, only where it is read)."""
+    from ..errors import Error
+    from ..sql.parse import parse_one
+    try:
+        return parse_one(sql)
+    except (Error, ValueError):
+        return None
+
+
 @lru_cache(maxsize=512)
 def _reads(sql: str) -> _Reads:
-    import sqlglot
     from sqlglot import exp
-    try:
-        tree = sqlglot.parse_one(sql, dialect="postgres")
-    except sqlglot.errors.ParseError:
+    tree = _parse(sql)
+    if tree is None:
         return _Reads(frozenset(), {}, frozenset())
     aliases = _aliases(tree)           # name or alias as written -> catalog key
     relations = set(aliases.values())
@@ -107,12 +116,11 @@ def _reads(sql: str) -> _Reads:
 
 def renamed_column(sql: str, relation: str, old: str, new: str) -> str | None:
     """``sql`` reading column ``old`` of ``relation`` as ``new``; None if it does not."""
-    import sqlglot
     from sqlglot import exp
     reads = _reads(sql)
     if relation not in reads.relations or old not in reads.columns.get(relation, ()):
         return None
-    tree = sqlglot.parse_one(sql, dialect="postgres")
+    tree = _parse(sql)
     aliases = _aliases(tree)
     top = tree
     while isinstance(top, exp.Union):    # a set operation's columns are its first SELECT's
@@ -130,11 +138,10 @@ def renamed_column(sql: str, relation: str, old: str, new: str) -> str | None:
 
 def renamed_relation(sql: str, old: str, new: str) -> str | None:
     """``sql`` reading relation ``old`` (a catalog key) as ``new``; None if it does not."""
-    import sqlglot
     from sqlglot import exp
     if old not in _reads(sql).relations:
         return None
-    tree = sqlglot.parse_one(sql, dialect="postgres")
+    tree = _parse(sql)
     schema, _, bare = new.rpartition(".")
     for t, key in list(_relations(tree)):
         if key != old:
