@@ -120,14 +120,15 @@ def _keys(v):
 
 def _vec_equal(a, b):
     """Equal texts, or (only where a number form is seen) equal keys."""
+    if isinstance(a, pa.Scalar) and isinstance(b, pa.Scalar):
+        return pa.scalar(None if not (a.is_valid and b.is_valid) else
+                         equal(a.as_py(), b.as_py()), pa.bool_())
     same = pc.equal(a, b)
     maybe = pc.or_(pc.match_substring_regex(a, _NUMBER_FORM_PATTERN),
                    pc.match_substring_regex(b, _NUMBER_FORM_PATTERN))
     doubtful = pc.and_(pc.invert(same), maybe)
     if not pc.any(doubtful).as_py():
         return same
-    if isinstance(a, pa.Scalar) and isinstance(b, pa.Scalar):
-        return pa.scalar(equal(a.as_py(), b.as_py()))
     n = len(a) if not isinstance(a, pa.Scalar) else len(b)
     rows = pc.indices_nonzero(pc.fill_null(doubtful, False)).to_pylist()
     left = [a.as_py()] * n if isinstance(a, pa.Scalar) else None
