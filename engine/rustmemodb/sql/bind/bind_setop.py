@@ -41,9 +41,9 @@ def literal_outputs(side) -> frozenset[int]:
     in PostgreSQL, so the other side's type (``SELECT d UNION SELECT '2020-01-01'``)."""
     if not isinstance(side, exp.Select):
         return frozenset()
-    return frozenset(i for i, e in enumerate(side.expressions)
-                     if isinstance(e.unalias() if isinstance(e, exp.Alias) else e, exp.Literal)
-                     and (e.unalias() if isinstance(e, exp.Alias) else e).is_string)
+    items = [e.unalias() if isinstance(e, exp.Alias) else e for e in side.expressions]
+    return frozenset(i for i, e in enumerate(items)
+                     if isinstance(e, exp.Literal) and e.is_string)
 
 
 def _by_name(left: LogicalNode, right: LogicalNode, node) -> tuple[LogicalNode, LogicalNode]:
