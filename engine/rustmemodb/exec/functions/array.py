@@ -445,6 +445,12 @@ def _same_arrays(ts):
     return None
 
 
+def _position_args(ts) -> bool:
+    """array_position's arguments: an array, an element [, an integer start]."""
+    return bool(_array_and_element(ts[:2])) and (
+        len(ts) == 2 or (len(ts) == 3 and ts[2] in (types.INTEGER, types.NULL)))
+
+
 def _array_and_element(ts):
     if len(ts) == 2 and types.is_array(ts[0]) and ts[1] in (types.element_type(ts[0]), N):
         return ts[0]
@@ -484,9 +490,7 @@ def register(reg) -> None:
                            else None, None, lambda a: 1 if a else None))
     reg.add(ScalarFunction("cardinality", lambda ts: I if len(ts) == 1 and types.is_array(ts[0])
                            else None, _vec_cardinality, len))
-    reg.add(ScalarFunction("array_position",
-                           lambda ts: I if _array_and_element(ts[:2]) and
-                           (len(ts) == 2 or (len(ts) == 3 and ts[2] in (I, N))) else None,
+    reg.add(ScalarFunction("array_position", lambda ts: I if _position_args(ts) else None,
                            None, _row_position, strict=False))
     reg.add(ScalarFunction("array_positions",
                            lambda ts: types.array_of(I) if _array_and_element(ts) else None,
@@ -666,32 +670,12 @@ def restore_keys(values, arrow_type: pa.DataType):
     return pa.array(out, arrow_type)
 
 
-class _ArrayKey:
-    __slots__ = ("v",)
-
-    def __init__(self, v):
-        self.v = v
-
-    def __lt__(self, other):
-        for x, y in zip(self.v, other.v):
-            if x is None or y is None:
-                if x is None and y is None:
-                    continue
-                return y is None
-            if x != y:
-                return x < y
-        return len(self.v) < len(other.v)
-
-    def __eq__(self, other):
-        return self.v == other.v
-
-
 def sort_ranks(values):
     """Dense ranks (int64, NULL kept) ordering the arrays as PostgreSQL compares them."""
     values = contiguous(values)
     items = infinity.pylist(values)
     present = sorted({tuple(v) for v in items if v is not None},
-                     key=lambda v: _ArrayKey(list(v)))
+                     key=array_order_key)
     rank = {v: i for i, v in enumerate(present)}
     return pa.array([None if v is None else rank[tuple(v)] for v in items], pa.int64())
 
@@ -701,13 +685,9 @@ def sort_ranks(values):
 # last two bytes, so 2.5 and 2.50 are different bytes; PostgreSQL's numeric equality
 # ignores the scale. These overloads (tried first for numeric[]) compare the keys without it.
 
-def _by_value(v):
-    v = numeric_arrays.as_key_value(v)
-    return v[:-2] if isinstance(v, bytes) else v
-
-
 def _values(lst):
-    return None if lst is None else [None if v is None else _by_value(v) for v in lst]
+    return None if lst is None else [None if v is None else numeric.value_part(v)
+                                     for v in lst]
 
 
 def _numeric_elements(ts) -> bool:
@@ -718,17 +698,18 @@ def _register_numeric_elements(reg) -> None:
     I, B = types.INTEGER, types.BOOLEAN
 
     def element(fn):
-        return lambda lst, x, *rest: fn(_values(lst), None if x is None else _by_value(x),
+        return lambda lst, x, *rest: fn(_values(lst), None if x is None else numeric.value_part(x),
                                         *rest)
 
     def keep(lst, x, new=None, replace=False):
         # remove / replace: the elements not equal to x by value keep their own scale
         if lst is None:
             return None
-        key = None if x is None else _by_value(x)
+        key = None if x is None else numeric.value_part(x)
         out = []
         for v in lst:
-            same = v is None if key is None else (v is not None and _by_value(v) == key)
+            same = v is None if key is None else (v is not None and
+                                                  numeric.value_part(v) == key)
             if not same:
                 out.append(v)
             elif replace:
@@ -741,8 +722,7 @@ def _register_numeric_elements(reg) -> None:
     numeric_pair = (lambda ts: len(ts) == 2 and _numeric_elements(ts) and
                     _same_arrays(ts) is not None)
     reg.add(ScalarFunction("array_position", lambda ts: I if _numeric_elements(ts) and
-                           _array_and_element(ts[:2]) and (len(ts) == 2 or (
-                               len(ts) == 3 and ts[2] in (I, N))) else None,
+                           _position_args(ts) else None,
                            None, element(_row_position), strict=False))
     reg.add(ScalarFunction("array_positions", lambda ts: types.array_of(I) if
                            _numeric_elements(ts) and _array_and_element(ts) else None,

@@ -733,8 +733,8 @@ def _distinct_key(v, numbers: bool):
 
 
 def _is_list(v) -> bool:
-    return isinstance(v, (pa.Array, pa.ChunkedArray)) and pa.types.is_list(v.type) or \
-        isinstance(v, (pa.Array, pa.ChunkedArray)) and pa.types.is_large_list(v.type)
+    return isinstance(v, (pa.Array, pa.ChunkedArray)) and (
+        pa.types.is_list(v.type) or pa.types.is_large_list(v.type))
 
 
 def _list_keys(v, numbers: bool):
