@@ -443,26 +443,24 @@ _ON_COMMIT = re.compile(r"(?is)^(\s*create\s+(?:global\s+|local\s+)?temp(?:orary
                         r"\s+on\s+commit\s+(preserve\s+rows|delete\s+rows|drop)\s*;?\s*$")
 _SET_RETURNING = re.compile(r"(?is)^\s*create\s+(?:or\s+replace\s+)?function\b.*?"
                             r"\breturns\s+(setof|table)\b")
-_VALIDATE = re.compile(r"(?is)^\s*alter\s+table\s+(?P<exists>if\s+exists\s+)?(?:only\s+)?"
-                       r"(?:(?P<schema>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s*\.\s*)?"
-                       r"(?P<name>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s+validate\s+constraint\s+"
-                       r"(?P<constraint>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s*;?\s*$")
+# A name as written (quoted, or bare), and the head of ``ALTER TABLE [IF EXISTS] [ONLY]
+# [schema.]name`` with its groups (exists, schema, name): the ALTER TABLE forms sqlglot has
+# no node for, below, start with it
+_NAME = r"\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*"
+_ALTER_TABLE_HEAD = (r"(?is)^\s*alter\s+table\s+(?P<exists>if\s+exists\s+)?(?:only\s+)?"
+                     rf"(?:(?P<schema>{_NAME})\s*\.\s*)?(?P<name>{_NAME})\s+")
+_VALIDATE = re.compile(_ALTER_TABLE_HEAD +
+                       rf"validate\s+constraint\s+(?P<constraint>{_NAME})\s*;?\s*$")
 # ALTER TABLE t ALTER CONSTRAINT c [NOT] DEFERRABLE [INITIALLY DEFERRED | IMMEDIATE]:
 # sqlglot has no node for it either (carried like VALIDATE CONSTRAINT, below)
 _ALTER_CONSTRAINT = re.compile(
-    r"(?is)^\s*alter\s+table\s+(?P<exists>if\s+exists\s+)?(?:only\s+)?"
-    r"(?:(?P<schema>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s*\.\s*)?"
-    r"(?P<name>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s+alter\s+constraint\s+"
-    r"(?P<constraint>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)"
+    _ALTER_TABLE_HEAD + rf"alter\s+constraint\s+(?P<constraint>{_NAME})"
     r"(?P<options>(?:\s+(?:not\s+)?deferrable|\s+initially\s+(?:deferred|immediate))+)\s*;?\s*$")
 # ALTER TABLE t RENAME CONSTRAINT c TO d: sqlglot has no node for it either (carried like
 # VALIDATE CONSTRAINT, below)
 _RENAME_CONSTRAINT = re.compile(
-    r"(?is)^\s*alter\s+table\s+(?P<exists>if\s+exists\s+)?(?:only\s+)?"
-    r"(?:(?P<schema>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s*\.\s*)?"
-    r"(?P<name>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s+rename\s+constraint\s+"
-    r"(?P<constraint>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s+to\s+"
-    r"(?P<new>\"(?:[^\"]|\"\")+\"|[a-z_][\w$]*)\s*;?\s*$")
+    _ALTER_TABLE_HEAD + rf"rename\s+constraint\s+(?P<constraint>{_NAME})\s+to\s+"
+    rf"(?P<new>{_NAME})\s*;?\s*$")
 # RENAME's COLUMN is optional in PostgreSQL; sqlglot reads ``RENAME c TO d`` without it as
 # a rename of the table (to ``c``), so the word is put back.
 _RENAME_BARE_COLUMN = re.compile(

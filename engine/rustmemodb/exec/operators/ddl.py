@@ -132,7 +132,7 @@ def owner_table(owned_by: tuple) -> str:
 
 
 def drop_dependent_views(txn, relation: str, what: str, cascade: bool, dropping=(),
-                         column: str | None = None, verb: str = "drop") -> None:
+                         column: str | None = None) -> None:
     """2BP01 when a view (or materialized view) not in ``dropping`` reads ``relation`` or
     its ``column`` (catalog/view_dependencies.py); with CASCADE those views go too, with
     PostgreSQL's NOTICE. ``what``: the dropped object as messages name it."""
@@ -142,7 +142,7 @@ def drop_dependent_views(txn, relation: str, what: str, cascade: bool, dropping=
         return
     if not cascade:
         raise errors.sql_error(
-            "2BP01", f"cannot {verb} {what} because other objects depend on it",
+            "2BP01", f"cannot drop {what} because other objects depend on it",
             detail="\n".join(f"{r.kind} {r.name} depends on "
                              f"{what if via is None else f'{via.kind} {via.name}'}"
                              for r, via in found),

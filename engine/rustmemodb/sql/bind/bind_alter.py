@@ -25,7 +25,7 @@ from ...plan.ddl import (AddCheck, AddColumn, AddForeignKey, AddUnique, ChangeTy
                          DropUnique, LogicalAlterTable, RenameColumn, RenameConstraint,
                          RenameTable, SequenceChange, SetNotNull, SetSchema)
 from ...plan.expr import Cast, ColRef, NextVal
-from ...storage.root import owner_of_index
+from ...storage.root import owner_of_index, relation_exists
 from ...storage.schema import Column, TableSchema
 from ...storage.sequence_names import default_sequence, serial_default
 from .. import parse_sequence
@@ -501,21 +501,15 @@ def rename_constraint(stmt, schema: TableSchema, old: str, new: str, steps: list
     UNIQUE constraint and its index share the name, as in PostgreSQL. 42704 (42P01 for an
     index) when there is none called ``old``; 42710, or 42P07 when the name is an index's
     and another relation has it."""
-    kinds = {"uniques": schema.uniques, "checks": schema.checks,
-             "foreign_keys": schema.foreign_keys, "indexes": schema.indexes}
-    if index:
-        kinds = {k: v for k, v in kinds.items() if k in ("uniques", "indexes")}
-    else:
-        kinds.pop("indexes")
-    where = next((k for k, items in kinds.items() if any(c.name == old for c in items)), None)
+    groups = ("uniques", "indexes") if index else ("uniques", "checks", "foreign_keys")
+    where = next((g for g in groups if any(c.name == old for c in getattr(schema, g))), None)
     if where is None:
         if index:
             raise errors.undefined_table(old)
         raise errors.sql_error("42704", f'constraint "{old}" for table "{schema.name}" '
                                         f'does not exist')
     if where in ("uniques", "indexes"):
-        if stmt.root.tables.get(new) is not None or new in stmt.root.views or \
-                owner_of_index(stmt.root, new) is not None:
+        if relation_exists(stmt.root, new):
             raise errors.sql_error("42P07", f'relation "{new}" already exists')
     elif any(c.name == new for items in (schema.uniques, schema.checks, schema.foreign_keys)
              for c in items):
