@@ -39,15 +39,10 @@ def sort_key(text: str) -> bytes:
     """The bytes that order and equate jsonb ``text`` as PostgreSQL does."""
     value = _json.loads(text, parse_float=Decimal)
     out = bytearray()
-    if isinstance(value, dict):
-        _object(value, out)
-    elif isinstance(value, list):
-        out += _ARRAY + len(value).to_bytes(4, "big") + b"\x01"
-        for v in value:
-            _value(v, out)
-    else:       # a raw scalar: a one-element array that sorts before real ones
+    if not isinstance(value, (dict, list)):
+        # a raw scalar: a one-element array that sorts before real ones (their flag is 1)
         out += _ARRAY + b"\x00\x00\x00\x01\x00"
-        _value(value, out)
+    _value(value, out)
     return bytes(out)
 
 
