@@ -9,6 +9,8 @@ R reserved); a trailing ``!`` marks a word that needs AS before it as a column l
 """
 from __future__ import annotations
 
+import re
+
 CATEGORIES = {"U": "unreserved", "C": "unreserved (cannot be function or type name)",
               "T": "reserved (can be function or type name)", "R": "reserved"}
 
@@ -79,3 +81,16 @@ def keyword_rows() -> list[tuple[str, str, bool, str, str]]:
         rows.append((word, code, bare, CATEGORIES[code],
                      "can be bare label" if bare else "requires AS"))
     return rows
+
+
+_QUOTED_WORDS = frozenset(entry.split(":")[0] for entry in _KEYWORDS.split()
+                          if not entry.split(":")[1].startswith("U"))
+_PLAIN = re.compile(r"[a-z_][a-z0-9_$]*")
+
+
+def quote_ident(name: str) -> str:
+    """``name`` as PostgreSQL's quote_ident (and its deparser) writes it: bare when it is
+    lower case and not a key word other than an unreserved one, else double-quoted."""
+    if _PLAIN.fullmatch(name) and name not in _QUOTED_WORDS:
+        return name
+    return '"' + name.replace('"', '""') + '"'

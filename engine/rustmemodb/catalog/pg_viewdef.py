@@ -25,6 +25,7 @@ import sqlglot
 from sqlglot import exp
 
 from ..storage.namespaces import split
+from .pg_keywords import quote_ident
 
 # Binary operators PostgreSQL prints infix (AND/OR are chains: _chain); where an operand
 # gets parentheses is _wrap's
@@ -175,11 +176,11 @@ def _expr(e, scope: dict, parent) -> str:
         if e.table:
             if e.table not in scope or e.name not in scope[e.table]:
                 raise _Unsupported
-            return f"{e.table}.{e.name}" if scope.qualify else e.name
+            return _column(e.table, e.name, scope)
         owners = [a for a, cols in scope.items() if e.name in cols]
         if len(owners) != 1:
             raise _Unsupported
-        return f"{owners[0]}.{e.name}" if scope.qualify else e.name
+        return _column(owners[0], e.name, scope)
     if isinstance(e, exp.Literal):
         if e.is_string:
             return "'" + e.this.replace("'", "''") + "'::text"
@@ -235,6 +236,11 @@ def _expr(e, scope: dict, parent) -> str:
                 exp.Length: "length"}[type(e)]
         return f"{name}({_expr(e.this, scope, None)})"
     raise _Unsupported
+
+
+def _column(table: str, name: str, scope) -> str:
+    column = quote_ident(name)
+    return f"{quote_ident(table)}.{column}" if scope.qualify else column
 
 
 _ARITH_LOW, _ARITH_HIGH = ("+", "-"), ("*", "/", "%")

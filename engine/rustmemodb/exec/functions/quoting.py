@@ -14,31 +14,7 @@ import re
 from ... import errors, types
 from .cast import format_float
 from .registry import ScalarFunction
-
-# PostgreSQL's reserved key words (and those that cannot be a column name): an
-# identifier spelled as one of these is quoted by quote_ident / %I.
-_RESERVED = frozenset("""
-all analyse analyze and any array as asc asymmetric authorization binary both case cast
-check collate collation column concurrently constraint create cross current_catalog
-current_date current_role current_schema current_time current_timestamp current_user
-default deferrable desc distinct do else end except false fetch for foreign freeze from
-full grant group having ilike in initially inner intersect into is isnull join lateral
-leading left like limit localtime localtimestamp natural not notnull null offset on only
-or order outer overlaps placing primary references returning right select session_user
-similar some symmetric system_user table tablesample then to trailing true union unique
-user using variadic verbose when where window with between bigint bit boolean char
-character coalesce dec decimal exists extract float greatest grouping inout int integer
-interval least national nchar none normalize nullif numeric out overlay position precision
-real row setof smallint substring time timestamp treat trim values varchar xmlattributes
-xmlconcat xmlelement xmlexists xmlforest xmlnamespaces xmlparse xmlpi xmlroot
-xmlserialize xmltable
-""".split())
-
-
-def quote_ident(name: str) -> str:
-    if re.fullmatch(r"[a-z_][a-z0-9_$]*", name) and name not in _RESERVED:
-        return name
-    return '"' + name.replace('"', '""') + '"'
+from ...catalog.pg_keywords import quote_ident
 
 
 def quote_literal(value: str) -> str:

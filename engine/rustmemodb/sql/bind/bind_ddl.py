@@ -32,6 +32,7 @@ from .bind_insert import default_expr
 from .type_modifiers import declared_type
 from .bind_select import bind_query
 from .view_dml import query_detail
+from . import view_stars
 
 
 def bind_ddl(stmt, node: exp.Expression):
@@ -559,7 +560,12 @@ def bind_create_view(stmt, node: exp.Create):
     name = table_node.name
     columns = tuple(e.name for e in target.expressions) if isinstance(target, exp.Schema) else ()
     query = node.expression
-    plan = bind_query(stmt, query, None)   # validates the query now
+    stars = view_stars.recording(stmt)
+    try:
+        plan = bind_query(stmt, query, None)   # validates the query now
+    finally:
+        stmt.star_expansions = None
+    query = view_stars.fixed_stars(query, stars)
     if columns and len(columns) > len(plan.columns):
         raise errors.sql_error("42601", "CREATE VIEW specifies more column names than columns")
     if node.args.get("replace") and name in stmt.root.views:

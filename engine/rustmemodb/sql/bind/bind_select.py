@@ -256,12 +256,17 @@ def _select_items(stmt, node: exp.Select, scope: Scope) -> tuple[list, list[str]
                                           position=position_of(e))
             star = e if isinstance(e, exp.Star) else e.this
             excluded, replaced = _star_modifiers(star, [scope.columns[i].name for i in idxs])
+            expansion = []
             for i in idxs:
                 c = scope.columns[i]
                 if c.name in excluded:
                     continue
                 items.append(replaced.get(c.name) or ColRef(i, c.type, c.name))
                 names.append(c.name)
+                expansion.append((c.table, c.name, replaced.get(c.name)))
+            stars = getattr(stmt, "star_expansions", None)
+            if stars is not None:        # CREATE VIEW fixes its columns (view_stars.py)
+                stars[id(e)] = expansion
             continue
         if isinstance(e, exp.Dot) and isinstance(e.expression, exp.Star) and \
                 isinstance(e.this, exp.Paren):
