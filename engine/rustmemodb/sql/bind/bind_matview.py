@@ -18,6 +18,7 @@ from ... import errors
 from ...plan.ddl import LogicalDropTable, LogicalRefreshMatview
 from ..parse import parse_one, position_of
 from .bind_select import bind_query
+from . import view_stars
 
 _WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "TRUNCATE"})
 
@@ -38,7 +39,11 @@ def bind_create_matview(stmt, node: exp.Create, create_table_as):
     target = node.this
     table_node = target.this if isinstance(target, exp.Schema) else target
     names = [e.name for e in target.expressions] if isinstance(target, exp.Schema) else []
-    plan = create_table_as(stmt, table_node.name, node, bool(node.args.get("exists")))
+    stars = view_stars.recording(stmt)
+    try:
+        plan = create_table_as(stmt, table_node.name, node, bool(node.args.get("exists")))
+    finally:
+        stmt.star_expansions = None
     columns = plan.schema.columns
     if len(names) > len(columns):
         raise errors.sql_error("42601", "too many column names were specified",
@@ -46,7 +51,8 @@ def bind_create_matview(stmt, node: exp.Create, create_table_as):
     columns = tuple(dataclasses.replace(c, name=n) for c, n in zip(columns, names)) + \
         columns[len(names):]
     schema = dataclasses.replace(plan.schema, columns=columns,
-                                 matview_sql=node.expression.sql(dialect="postgres"))
+                                 matview_sql=view_stars.fixed_stars(node.expression, stars)
+                                 .sql(dialect="postgres"))
     return dataclasses.replace(plan, schema=schema)
 
 

@@ -31,29 +31,29 @@ def recording(stmt) -> dict:
 
 
 def fixed_stars(query: exp.Expression, stars: dict) -> exp.Expression:
-    """``query`` with each star the binder expanded replaced by its columns (a copy; the
-    query itself when it holds no star that was expanded)."""
-    if not stars:
-        return query
+    """A copy of ``query`` with each star the binder expanded replaced by its columns
+    (``query`` itself when it holds no such star; it is never changed: a parsed
+    statement may be kept and bound again)."""
     found = [node for node in query.find_all(exp.Select)
-             if any(id(e) in stars for e in node.expressions)]
+             if any(id(e) in stars for e in node.expressions)] if stars else []
     if not found:
         return query
+    copy = query.copy()
+    twin = {id(a): b for a, b in zip(query.walk(), copy.walk())}
     for select in found:
         items = []
-        for e in select.expressions:
+        for e, copied in zip(select.expressions, twin[id(select)].expressions):
             if id(e) not in stars:
-                items.append(e)
+                items.append(copied)
                 continue
             for table, name, replacement in stars[id(e)]:
                 if replacement is not None:
                     items.append(exp.alias_(replacement.copy(), _identifier(name)))
                     continue
-                column = exp.Column(this=_identifier(name),
-                                    table=_identifier(table) if table else None)
-                items.append(column)
-        select.set("expressions", items)
-    return query
+                items.append(exp.Column(this=_identifier(name),
+                                        table=_identifier(table) if table else None))
+        twin[id(select)].set("expressions", items)
+    return copy
 
 
 def _identifier(name: str) -> exp.Identifier:
