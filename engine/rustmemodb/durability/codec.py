@@ -145,7 +145,10 @@ def validate_schema(schema: Any) -> None:
               and _str(fk.on_delete) and _str(fk.on_update)
               and isinstance(fk.validated, bool) and isinstance(fk.deferrable, bool)
               and isinstance(fk.deferred, bool) and (fk.deferrable or not fk.deferred)
-              and isinstance(fk.match_full, bool),
+              and isinstance(fk.match_full, bool)
+              and (fk.delete_set_columns == () or (
+                  _positions(fk.delete_set_columns, n)
+                  and set(fk.delete_set_columns) <= set(fk.columns))),
               "foreign key")
     for ix in schema.indexes:
         # (a keyed index on constants reads no column: ``UNIQUE ((1))``, one row at most)

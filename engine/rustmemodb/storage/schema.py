@@ -84,7 +84,8 @@ class ForeignKey:
     columns: tuple[int, ...]
     ref_table: str
     ref_columns: tuple[str, ...]
-    on_delete: str = "RESTRICT"        # RESTRICT | CASCADE | SET NULL | NO ACTION
+    # RESTRICT | CASCADE | SET NULL | SET DEFAULT | NO ACTION
+    on_delete: str = "RESTRICT"
     on_update: str = "NO ACTION"       # the same, when the referenced key changes
     validated: bool = True             # as CheckConstraint.validated (NOT VALID)
     # DEFERRABLE, and INITIALLY DEFERRED: inside a transaction block the check that a
@@ -95,6 +96,9 @@ class ForeignKey:
     # MATCH FULL: a key with some columns NULL and others not is refused (MATCH SIMPLE,
     # the default, lets any NULL key column skip the check)
     match_full: bool = False
+    # ON DELETE SET NULL (a) / SET DEFAULT (a) (PostgreSQL 15): the positions of the key
+    # columns the action sets; () every key column
+    delete_set_columns: tuple[int, ...] = ()
 
     def with_ref_column_renamed(self, table: str, old: str, new: str) -> "ForeignKey":
         """This key after ``table``'s column ``old`` became ``new`` (ALTER ... RENAME)."""
