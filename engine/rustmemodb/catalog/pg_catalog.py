@@ -679,7 +679,8 @@ def _indexes(snap):
             pred = getattr(ix, "predicate", None)
             every = keys + [i + 1 for i in getattr(ix, "include", ())]
             yield (relation_oid("i", ix.name), relation_oid("r", name), len(every), len(keys),
-                   unique, False, primary, False, True, False, True, False, True, True, False,
+                   unique, ix.nulls_not_distinct, primary, False, True, False, True, False,
+                   True, True, False,
                    every, [0] * len(keys), [0] * len(keys),
                    " ".join(str(o) for o in (getattr(ix, "options", ()) or [0] * len(keys))),
                    indexprs, None if pred is None else deparse_wrapped(pred))
@@ -953,7 +954,8 @@ def constraint_defs(root, pretty: bool = False) -> dict[int, str]:
         s = version.schema
         cols = lambda positions: ", ".join(s.columns[i].name for i in positions)  # noqa: E731
         for u in s.uniques:
-            kind = "PRIMARY KEY" if u.primary else "UNIQUE"
+            kind = "PRIMARY KEY" if u.primary else \
+                "UNIQUE NULLS NOT DISTINCT" if u.nulls_not_distinct else "UNIQUE"
             out[relation_oid("c", u.name)] = f"{kind} ({cols(u.columns)})"
         for fk in s.foreign_keys:
             text = (f"FOREIGN KEY ({cols(fk.columns)}) REFERENCES {fk.ref_table}"
@@ -1122,10 +1124,12 @@ def index_defs(root, pretty: bool = False) -> dict[int, str]:
                 cols += ") INCLUDE (" + ", ".join(s.columns[i].name for i in include)
             pred = getattr(ix, "predicate", None)
             where = "" if pred is None else f" WHERE {pred if pretty else deparse_wrapped(pred)}"
+            nulls = " NULLS NOT DISTINCT" if ix.nulls_not_distinct else ""
             schema, bare = split(name, root.auth.schemas)
             out[relation_oid("i", ix.name)] = (f"CREATE {'UNIQUE ' if unique else ''}INDEX "
                                               f"{split(ix.name, root.auth.schemas)[1]} ON "
-                                              f"{schema}.{bare} USING {method} ({cols}){where}")
+                                              f"{schema}.{bare} USING {method} ({cols})"
+                                              f"{nulls}{where}")
     return out
 
 

@@ -136,7 +136,8 @@ def validate_schema(schema: Any) -> None:
             _need(_str(item.name), f"{group} name")
             _need(getattr(item, "comment", None) is None or _str(item.comment), f"{group} comment")
     for u in schema.uniques:
-        _need(_positions(u.columns, n) and isinstance(u.primary, bool), "unique columns")
+        _need(_positions(u.columns, n) and isinstance(u.primary, bool)
+              and isinstance(u.nulls_not_distinct, bool), "unique columns")
     for c in schema.checks:
         _need(_str(c.sql) and isinstance(c.validated, bool), "check constraint")
     for fk in schema.foreign_keys:
@@ -158,7 +159,8 @@ def validate_schema(schema: Any) -> None:
               and (ix.predicate is None or _str(ix.predicate))
               and (ix.include == () or _positions(ix.include, n))
               and ix.method in ("btree", "gin", "gist")
-              and isinstance(ix.options, tuple) and all(o in (0, 1, 2, 3) for o in ix.options),
+              and isinstance(ix.options, tuple) and all(o in (0, 1, 2, 3) for o in ix.options)
+              and isinstance(ix.nulls_not_distinct, bool),
               "index")
 
 

@@ -67,6 +67,9 @@ class UniqueConstraint:
     columns: tuple[int, ...]           # column positions
     primary: bool = False
     comment: str | None = field(default=None, compare=False)   # COMMENT ON INDEX
+    # UNIQUE NULLS NOT DISTINCT (PostgreSQL 15): a NULL in the key is a value like any
+    # other, so two rows with NULLs in the same key columns conflict
+    nulls_not_distinct: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ class IndexDef:
     # per key part, pg_index.indoption: 1 DESC, 2 NULLS FIRST (() all ASC NULLS LAST);
     # shown by the catalogs only: the ordered index serves either direction
     options: tuple[int, ...] = ()
+    nulls_not_distinct: bool = False    # as UniqueConstraint's (shown for any index)
 
     @property
     def keyed(self) -> bool:
@@ -190,6 +194,10 @@ class TableSchema:
 
     def position(self, name: str) -> int | None:
         return self._positions.get(name)
+
+    def nulls_not_distinct(self, name: str) -> bool:
+        """Is the unique key or index ``name`` UNIQUE NULLS NOT DISTINCT?"""
+        return any(k.nulls_not_distinct for k in self.uniques + self.indexes if k.name == name)
 
     def key_part_positions(self, definition: IndexDef) -> list[int | None]:
         """Per key part of an index: its column's position, None for an expression."""
