@@ -399,9 +399,9 @@ def on_parent_update(txn, schema, old_rows, new_rows, ctx) -> None:
             continue
         if fk.on_update in ("NO ACTION", "RESTRICT"):
             raise still_referenced(schema, fk, child, hits[0])
+        change = _ParentChange(schema, {_valued(k, parts) for k in gone}, kept)
         _set_child_keys(txn, child, fk, hits, moves if fk.on_update == "CASCADE" else None, ctx,
-                        fk.on_update, _ParentChange(schema, {_valued(k, parts) for k in gone}, kept),
-                        later)
+                        fk.on_update, change, later)
     for check in later:
         check()
 
