@@ -134,11 +134,13 @@ class Database:
             checks = self._checks = CheckBinder(try_compile_row)
         return checks
 
-    def bound_checks(self, schema, functions, sql_functions=None, kind: str = "check") -> list:
+    def bound_checks(self, schema, functions, sql_functions=None, kind: str = "check",
+                     root=None) -> list:
         """``checks(schema, functions, sql_functions)`` for a statement's context
         (``ctx.checks``), without making the CHECK binder before a table with a CHECK is
-        written. ``sql_functions``: the root's SQL functions a CHECK may call."""
-        return self.checks(schema, functions, sql_functions, kind)
+        written. ``sql_functions``: the root's SQL functions a CHECK may call; ``root``:
+        the one column DEFAULTs are bound against (``kind`` "defaults")."""
+        return self.checks(schema, functions, sql_functions, kind, root)
 
     @property
     def head(self) -> Root:

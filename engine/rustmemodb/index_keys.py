@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import errors, numeric
+from .storage.index import with_null_keys
 from .storage.schema import IndexDef, TableSchema
 
 _REGISTRY: list = []   # the built-in functions, made on first use (index keys call no others)
@@ -22,10 +23,11 @@ class IndexKeyer:
     """A keyed index's key of a row: a value (one part) or a tuple, or None when the
     predicate is not true for the row (the index leaves it out)."""
 
-    __slots__ = ("parts", "pred", "text", "exprs", "pred_expr", "decimal_parts")
+    __slots__ = ("parts", "pred", "text", "exprs", "pred_expr", "decimal_parts",
+                 "nulls_equal")
 
     def __init__(self, parts: list, pred, text: str, exprs: tuple = (),
-                 pred_expr=None) -> None:
+                 pred_expr=None, nulls_equal: bool = False) -> None:
         self.parts = parts
         self.pred = pred
         self.text = text     # the key as messages name it: ``lower(email)``
@@ -35,14 +37,18 @@ class IndexKeyer:
         # the NUMERIC parts, which the key holds as numbers (_by_value, storage/index.py)
         self.decimal_parts = tuple(i for i, e in enumerate(exprs)
                                    if getattr(e, "type", None) == numeric.NUMERIC)
+        # UNIQUE NULLS NOT DISTINCT: a NULL part is held as NULL_KEY (storage/index.py)
+        self.nulls_equal = nulls_equal
 
     def __call__(self, row: tuple) -> object:
         if self.pred is not None and self.pred(row, ()) is not True:
             return None
         parts = self.parts
         if len(parts) == 1:
-            return _hashable(parts[0](row, ()))
-        return tuple(_hashable(p(row, ())) for p in parts)
+            key = _hashable(parts[0](row, ()))
+        else:
+            key = tuple(_hashable(p(row, ())) for p in parts)
+        return with_null_keys(key) if self.nulls_equal else key
 
     def keys(self, table: Any) -> list:
         """The keys of an Arrow table's rows (its first columns are the table's)."""
@@ -81,5 +87,6 @@ def compile_keyer(schema: TableSchema, definition: IndexDef) -> IndexKeyer:
     if any(f is None for f in fns) or (pred is not None and pred_fn is None):
         raise errors.not_supported(f'the expressions of index "{definition.name}"',
                                    hint="Index simpler expressions of the row's columns.")
-    return IndexKeyer(fns, pred_fn, ", ".join(definition.exprs), tuple(parts), pred)
+    return IndexKeyer(fns, pred_fn, ", ".join(definition.exprs), tuple(parts), pred,
+                      definition.nulls_not_distinct)
 

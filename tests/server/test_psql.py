@@ -106,6 +106,30 @@ def test_describe_lists_expression_partial_and_covering_indexes(login, engine):
         '    "u_mix" btree (a, (a + b), lower(email))\n\n')
 
 
+
+def test_describe_shows_nulls_not_distinct_and_set_default(login, engine):
+    """``\\d sc``'s footer as psql prints it against PostgreSQL 15: NULLS NOT DISTINCT
+    keys and the SET DEFAULT / SET NULL (col) actions of foreign keys."""
+    engine.execute("CREATE TABLE sp (id INTEGER PRIMARY KEY)")
+    engine.execute("CREATE TABLE sp2 (x INTEGER, y INTEGER, PRIMARY KEY (x, y))")
+    engine.execute("CREATE TABLE sc (id INTEGER PRIMARY KEY, pid INTEGER DEFAULT 0 REFERENCES sp "
+                   "ON DELETE SET DEFAULT ON UPDATE SET DEFAULT, a INTEGER UNIQUE NULLS NOT "
+                   "DISTINCT, b INTEGER, FOREIGN KEY (pid, b) REFERENCES sp2 (x, y) "
+                   "ON DELETE SET NULL (b))")
+    engine.execute("CREATE UNIQUE INDEX sc_b ON sc (b) NULLS NOT DISTINCT")
+    engine.commit()
+    out = psql(login, "-c", "\\d sc")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("Indexes:\n")[1] == (
+        '    "sc_pkey" PRIMARY KEY, btree (id)\n'
+        '    "sc_a_key" UNIQUE CONSTRAINT, btree (a) NULLS NOT DISTINCT\n'
+        '    "sc_b" UNIQUE, btree (b) NULLS NOT DISTINCT\n'
+        'Foreign-key constraints:\n'
+        '    "sc_pid_b_fkey" FOREIGN KEY (pid, b) REFERENCES sp2(x, y) ON DELETE SET NULL (b)\n'
+        '    "sc_pid_fkey" FOREIGN KEY (pid) REFERENCES sp(id) ON UPDATE SET DEFAULT '
+        'ON DELETE SET DEFAULT\n\n')
+
+
 @pytest.mark.parametrize("command, expected", [
     ("\\d b", ['Table "public.b"', " id     | integer |           | not null | ", "Indexes:",
                 '"b_pkey" PRIMARY KEY, btree (id)', "Referenced by:",

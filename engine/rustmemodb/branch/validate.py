@@ -55,7 +55,8 @@ def _nn(flag: bool) -> str:
 
 
 def _uniques(s: TableSchema) -> set:
-    return {("PRIMARY KEY " if u.primary else "UNIQUE ") +
+    return {("PRIMARY KEY " if u.primary else "UNIQUE NULLS NOT DISTINCT "
+             if u.nulls_not_distinct else "UNIQUE ") +
             "(" + ", ".join(s.columns[i].name for i in u.columns) + ")" for u in s.uniques}
 
 
@@ -66,7 +67,9 @@ def _checks(s: TableSchema) -> set:
 def _fks(s: TableSchema) -> set:
     return {"(" + ", ".join(s.columns[i].name for i in fk.columns) + f") REFERENCES "
             f"{fk.ref_table} (" + ", ".join(fk.ref_columns) + f") ON DELETE {fk.on_delete}"
-            f" ON UPDATE {fk.on_update}" for fk in s.foreign_keys}
+            + ("" if not fk.delete_set_columns else
+               " (" + ", ".join(s.columns[i].name for i in fk.delete_set_columns) + ")")
+            + f" ON UPDATE {fk.on_update}" for fk in s.foreign_keys}
 
 
 def written_rows(schema: TableSchema, data: pa.Table, functions) -> list[tuple[str, str, str]]:

@@ -679,7 +679,8 @@ def _indexes(snap):
             pred = getattr(ix, "predicate", None)
             every = keys + [i + 1 for i in getattr(ix, "include", ())]
             yield (relation_oid("i", ix.name), relation_oid("r", name), len(every), len(keys),
-                   unique, False, primary, False, True, False, True, False, True, True, False,
+                   unique, ix.nulls_not_distinct, primary, False, True, False, True, False,
+                   True, True, False,
                    every, [0] * len(keys), [0] * len(keys),
                    " ".join(str(o) for o in (getattr(ix, "options", ()) or [0] * len(keys))),
                    indexprs, None if pred is None else deparse_wrapped(pred))
@@ -747,7 +748,7 @@ def _constraints(snap):
             yield (relation_oid("c", u.name), *split_key(snap.root, u.name),
                    "p" if u.primary else "u", False, False, True, rel, 0,
                    relation_oid("i", u.name), 0, 0, " ", " ", " ", True, 0, True,
-                   [i + 1 for i in u.columns], None, None)
+                   [i + 1 for i in u.columns], None, None, None)
         for fk in s.foreign_keys:
             ref = tables.get(fk.ref_table)
             ref_keys = [ref.schema.position(c) + 1 for c in fk.ref_columns] if ref else None
@@ -761,26 +762,28 @@ def _constraints(snap):
                    relation_oid("r", fk.ref_table),
                    _FK_ACTIONS.get(fk.on_update, "a"), _FK_ACTIONS.get(fk.on_delete, "a"),
                    "f" if fk.match_full else "s",
-                   True, 0, True, [i + 1 for i in fk.columns], ref_keys, None)
+                   True, 0, True, [i + 1 for i in fk.columns], ref_keys, None,
+                   [i + 1 for i in fk.delete_set_columns] or None)
         for ck in s.checks:
             yield (relation_oid("c", ck.name), split_key(snap.root, ck.name)[0], nsp,
                    "c", False, False,
-                   ck.validated, rel, 0, 0, 0, 0, " ", " ", " ", True, 0, False, None, None, ck.sql)
+                   ck.validated, rel, 0, 0, 0, 0, " ", " ", " ", True, 0, False, None, None, ck.sql,
+                   None)
     public = NAMESPACES["public"]
     for name, d in sorted(snap.root.domains.items()):    # a domain's CHECKs: contypid
         for cname, sql, validated in d.checks:
             yield (relation_oid("k", f"{name}.{cname}"), cname, public, "c", False, False,
                    validated, 0, domain_oid(name), 0, 0, 0, " ", " ", " ", True, 0, False,
-                   None, None, sql)
+                   None, None, sql, None)
 
 
 _table("pg_constraint", "oid conname connamespace contype condeferrable condeferred "
                         "convalidated conrelid contypid conindid conparentid confrelid "
                         "confupdtype confdeltype confmatchtype conislocal coninhcount "
-                        "connoinherit conkey confkey conbin", _constraints,
+                        "connoinherit conkey confkey conbin confdelsetcols", _constraints,
        _typed("I: oid connamespace conrelid contypid conindid conparentid confrelid "
               "coninhcount; B: condeferrable condeferred convalidated conislocal "
-              "connoinherit; IA: conkey confkey"))
+              "connoinherit; IA: conkey confkey confdelsetcols"))
 
 
 # ---- settings, empty catalogs ----------------------------------------------------------------
@@ -951,7 +954,8 @@ def constraint_defs(root, pretty: bool = False) -> dict[int, str]:
         s = version.schema
         cols = lambda positions: ", ".join(s.columns[i].name for i in positions)  # noqa: E731
         for u in s.uniques:
-            kind = "PRIMARY KEY" if u.primary else "UNIQUE"
+            kind = "PRIMARY KEY" if u.primary else \
+                "UNIQUE NULLS NOT DISTINCT" if u.nulls_not_distinct else "UNIQUE"
             out[relation_oid("c", u.name)] = f"{kind} ({cols(u.columns)})"
         for fk in s.foreign_keys:
             text = (f"FOREIGN KEY ({cols(fk.columns)}) REFERENCES {fk.ref_table}"
@@ -960,6 +964,8 @@ def constraint_defs(root, pretty: bool = False) -> dict[int, str]:
                 text += f" ON UPDATE {fk.on_update}"
             if fk.on_delete != "NO ACTION":
                 text += f" ON DELETE {fk.on_delete}"
+                if fk.delete_set_columns:
+                    text += f" ({cols(fk.delete_set_columns)})"
             if fk.deferrable:
                 text += " DEFERRABLE" + (" INITIALLY DEFERRED" if fk.deferred else "")
             out[relation_oid("c", fk.name)] = text + ("" if fk.validated else " NOT VALID")
@@ -1118,10 +1124,12 @@ def index_defs(root, pretty: bool = False) -> dict[int, str]:
                 cols += ") INCLUDE (" + ", ".join(s.columns[i].name for i in include)
             pred = getattr(ix, "predicate", None)
             where = "" if pred is None else f" WHERE {pred if pretty else deparse_wrapped(pred)}"
+            nulls = " NULLS NOT DISTINCT" if ix.nulls_not_distinct else ""
             schema, bare = split(name, root.auth.schemas)
             out[relation_oid("i", ix.name)] = (f"CREATE {'UNIQUE ' if unique else ''}INDEX "
                                               f"{split(ix.name, root.auth.schemas)[1]} ON "
-                                              f"{schema}.{bare} USING {method} ({cols}){where}")
+                                              f"{schema}.{bare} USING {method} ({cols})"
+                                              f"{nulls}{where}")
     return out
 
 

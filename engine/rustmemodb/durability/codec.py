@@ -136,7 +136,8 @@ def validate_schema(schema: Any) -> None:
             _need(_str(item.name), f"{group} name")
             _need(getattr(item, "comment", None) is None or _str(item.comment), f"{group} comment")
     for u in schema.uniques:
-        _need(_positions(u.columns, n) and isinstance(u.primary, bool), "unique columns")
+        _need(_positions(u.columns, n) and isinstance(u.primary, bool)
+              and isinstance(u.nulls_not_distinct, bool), "unique columns")
     for c in schema.checks:
         _need(_str(c.sql) and isinstance(c.validated, bool), "check constraint")
     for fk in schema.foreign_keys:
@@ -145,7 +146,10 @@ def validate_schema(schema: Any) -> None:
               and _str(fk.on_delete) and _str(fk.on_update)
               and isinstance(fk.validated, bool) and isinstance(fk.deferrable, bool)
               and isinstance(fk.deferred, bool) and (fk.deferrable or not fk.deferred)
-              and isinstance(fk.match_full, bool),
+              and isinstance(fk.match_full, bool)
+              and (fk.delete_set_columns == () or (
+                  _positions(fk.delete_set_columns, n)
+                  and set(fk.delete_set_columns) <= set(fk.columns))),
               "foreign key")
     for ix in schema.indexes:
         # (a keyed index on constants reads no column: ``UNIQUE ((1))``, one row at most)
@@ -155,7 +159,8 @@ def validate_schema(schema: Any) -> None:
               and (ix.predicate is None or _str(ix.predicate))
               and (ix.include == () or _positions(ix.include, n))
               and ix.method in ("btree", "gin", "gist")
-              and isinstance(ix.options, tuple) and all(o in (0, 1, 2, 3) for o in ix.options),
+              and isinstance(ix.options, tuple) and all(o in (0, 1, 2, 3) for o in ix.options)
+              and isinstance(ix.nulls_not_distinct, bool),
               "index")
 
 

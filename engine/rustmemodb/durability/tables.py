@@ -261,7 +261,8 @@ def rebuild_indexes(version: TableVersion, specs: list[dict]) -> TableVersion:
                 if dup is not None:
                     raise data_corrupted(f'duplicate key {dup!r} in unique index "{name}"')
             elif isinstance(index, UniqueIndex):
-                built = _build_unique(name, index.columns, arrays, rowids, index.decimal_parts)
+                built = _build_unique(name, index.columns, arrays, rowids, index.decimal_parts,
+                                      index.nulls_equal)
             else:
                 built = index.with_entries(arrays, rowids)
             group[name] = built
@@ -269,8 +270,8 @@ def rebuild_indexes(version: TableVersion, specs: list[dict]) -> TableVersion:
 
 
 def _build_unique(name: str, columns: tuple, arrays: list, rowids,
-                  decimal_parts: tuple = ()) -> UniqueIndex:
-    index, dup = unique_from_arrays(name, columns, arrays, rowids, decimal_parts)
+                  decimal_parts: tuple = (), nulls_equal: bool = False) -> UniqueIndex:
+    index, dup = unique_from_arrays(name, columns, arrays, rowids, decimal_parts, nulls_equal)
     if dup is not None:
         raise data_corrupted(f'duplicate key {dup!r} in unique index "{name}"')
     return index

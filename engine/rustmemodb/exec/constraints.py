@@ -10,8 +10,9 @@ table (bulk path). The writers call three entry points:
     check_rows / check_table   before insert (and the new side of update): NOT NULL,
                                CHECK, FK child side
     before_update              old and new rows: FK parent side (NO ACTION/RESTRICT,
-                               CASCADE, SET NULL)
-    before_delete              FK parent side (NO ACTION/RESTRICT, CASCADE, SET NULL)
+                               CASCADE, SET NULL, SET DEFAULT)
+    before_delete              FK parent side (NO ACTION/RESTRICT, CASCADE, SET NULL,
+                               SET DEFAULT)
 
 A CHECK is bound once per schema version (the schema object is immutable) and
 evaluated as a row closure or a vector expression; NULL satisfies it. Foreign
@@ -199,14 +200,16 @@ def fk_violation(schema, fk, key) -> errors.Error:
 
 
 def check_foreign_keys(txn, schema, rows=None, table=None, ctx=None,
-                       immediate: bool = False, inserting: bool = False) -> None:
+                       immediate: bool = False, inserting: bool = False,
+                       only: tuple | None = None) -> None:
     """Every key of the rows (or Arrow ``table``) must be in the parent; a DEFERRABLE
     constraint's missing keys wait for COMMIT inside a transaction block
     (``deferred_checks``) unless ``immediate`` (ALTER TABLE ... ADD's validation);
-    ``inserting``: new rows, whose unique violation is told first (``unique_first``)."""
+    ``inserting``: new rows, whose unique violation is told first (``unique_first``);
+    ``only``: these of the schema's foreign keys, not all."""
     if not schema.foreign_keys:
         return
-    for fk in schema.foreign_keys:
+    for fk in (schema.foreign_keys if only is None else only):
         deferred = fk.deferrable and not immediate and deferred_now(txn, fk)
         parent = txn.working.tables.get(fk.ref_table)
         if parent is None:
@@ -326,6 +329,7 @@ def on_parent_delete(txn, schema, rows, ctx) -> None:
     refs = referencing(txn.working, schema.name)
     if not refs:
         return
+    later: list = []
     for child, fk in refs:
         keys = _ref_keys(schema, fk, rows)
         if not keys:
@@ -350,14 +354,19 @@ def on_parent_delete(txn, schema, rows, ctx) -> None:
             width = len(child_version.schema.columns)
             before_delete(txn, child_version.schema, [h[:width] for h in hits], ctx)
             txn.delete_rows(child, [h[width] for h in hits])
-        else:   # SET NULL
-            _set_child_keys(txn, child, fk, hits, None, ctx)
+        else:   # SET NULL / SET DEFAULT
+            _set_child_keys(txn, child, fk, hits, None, ctx, fk.on_delete,
+                            _ParentChange(schema, {_valued(k, parts) for k in keys}, set(),
+                                          deleting=True), later)
+    for check in later:
+        check()
 
 
 def on_parent_update(txn, schema, old_rows, new_rows, ctx) -> None:
     refs = referencing(txn.working, schema.name)
     if not refs:
         return
+    later: list = []
     for child, fk in refs:
         moves = _key_moves(schema, fk, old_rows, new_rows)
         if not moves:
@@ -374,7 +383,8 @@ def on_parent_update(txn, schema, old_rows, new_rows, ctx) -> None:
                                 [_valued(k, parts) for k in gone])
         if fk.on_update in ("NO ACTION", "RESTRICT"):   # fine if another row takes the key
             affected = gone
-        else:   # CASCADE / SET NULL act per changed parent row, as PostgreSQL's triggers do
+        else:   # CASCADE / SET NULL / SET DEFAULT act per changed parent row, as
+            # PostgreSQL's triggers do
             affected = set(moves)
         if not affected:
             continue
@@ -389,7 +399,11 @@ def on_parent_update(txn, schema, old_rows, new_rows, ctx) -> None:
             continue
         if fk.on_update in ("NO ACTION", "RESTRICT"):
             raise still_referenced(schema, fk, child, hits[0])
-        _set_child_keys(txn, child, fk, hits, moves if fk.on_update == "CASCADE" else None, ctx)
+        change = _ParentChange(schema, {_valued(k, parts) for k in gone}, kept)
+        _set_child_keys(txn, child, fk, hits, moves if fk.on_update == "CASCADE" else None, ctx,
+                        fk.on_update, change, later)
+    for check in later:
+        check()
 
 
 def run_deferred(txn, which=None) -> None:
@@ -486,24 +500,119 @@ def _key_moves(schema, fk, old_rows, new_rows) -> dict:
     return moves
 
 
-def _set_child_keys(txn, child: str, fk, hits: list, moves: dict | None, ctx) -> None:
+class _ParentChange:
+    """What the parent statement does to the referenced keys, for a SET DEFAULT's check
+    of the keys it gives (made before the parent rows are written): the parent's
+    ``schema``, the by-value keys it ``removed`` and those it ``added`` (an UPDATE's new
+    keys); ``deleting``: a DELETE (whose ON DELETE SET may name columns)."""
+
+    __slots__ = ("schema", "removed", "added", "deleting")
+
+    def __init__(self, schema, removed: set, added: set, deleting: bool = False) -> None:
+        self.schema, self.removed, self.added, self.deleting = schema, removed, added, deleting
+
+
+def _set_child_keys(txn, child: str, fk, hits: list, moves: dict | None, ctx,
+                    action: str = "SET NULL", change: _ParentChange | None = None,
+                    later: list | None = None) -> None:
     """Referential action on child rows (each + its rowid): their FK columns follow the
-    parent's new key (CASCADE: ``moves``) or become NULL (SET NULL), in place."""
+    parent's new key (CASCADE: ``moves``), become NULL (SET NULL) or take their column
+    DEFAULT, evaluated per row (SET DEFAULT), in place. ON DELETE SET NULL (a) / SET
+    DEFAULT (a) set only the columns named (``fk.delete_set_columns``). The check that
+    the keys set are in the parent goes to ``later``: PostgreSQL runs it after every
+    action of the parent statement, as the child's own trigger."""
     version = txn.working.tables[child]
     schema = version.schema
     width = len(schema.columns)
     old = [h[:width] for h in hits]
+    targets = fk.columns
+    if change is not None and change.deleting and fk.delete_set_columns:
+        targets = fk.delete_set_columns
+    fill = _default_values(txn, schema, targets, old, ctx) if action == "SET DEFAULT" else None
     new = []
-    for row in old:
-        target = moves.get(tuple(row[c] for c in fk.columns)) if moves is not None else None
+    for j, row in enumerate(old):
         values = list(row)
-        for i, c in enumerate(fk.columns):
-            values[c] = None if target is None else target[i]
+        if moves is not None:
+            target = moves.get(tuple(row[c] for c in fk.columns))
+            for i, c in enumerate(fk.columns):
+                values[c] = None if target is None else target[i]
+        else:
+            for k, c in enumerate(targets):
+                values[c] = None if fill is None else fill[k][j]
         new.append(tuple(values))
-    # Only this key's columns change, and the key it now holds is the parent's new one
-    # (written right after): NOT NULL and CHECK can fail, the other foreign keys cannot.
+    if fill is not None:
+        new = fit_rows(schema, new)
+    # Only this key's columns change. CASCADE's key is the parent's new one (written right
+    # after) and SET NULL's all NULL: NOT NULL and CHECK can fail, the foreign keys cannot.
+    # A SET DEFAULT's key (or a partial SET NULL's under MATCH FULL) is checked again.
     check_not_null(schema, new)
     check_constraints(txn, schema, rows=new, ctx=ctx)
+    recheck = fill is not None or (fk.match_full and targets != fk.columns)
+    if recheck:
+        _still_referenced_by_default(fk, child, new, change)
     before_update(txn, schema, old, new, ctx)   # the child's own children, if its key moved
     txn.update_rows(child, [h[width] for h in hits], new)
+    if recheck:
+        others = tuple(f for f in schema.foreign_keys
+                       if f is not fk and set(f.columns) & set(targets))
 
+        def check() -> None:
+            _check_set_keys(txn, schema, fk, new, change)
+            if others:
+                check_foreign_keys(txn, schema, rows=new, ctx=ctx, only=others)
+        if later is None:
+            check()
+        else:
+            later.append(check)
+
+
+def _default_values(txn, schema, targets: tuple, rows: list, ctx) -> list[list]:
+    """Per column of ``targets``, its DEFAULT evaluated once per row of ``rows`` (a
+    nextval() draws for each), bound by the database's binder (``ctx.checks``)."""
+    bound = ctx.checks(schema, ctx.functions, None, "defaults", root=txn.working)
+    table = _rows_table(rows, schema)
+    return [py_values(as_array(evaluate(bound[c][1], table, ctx), len(rows))) for c in targets]
+
+
+def _still_referenced_by_default(fk, child: str, new: list, change) -> None:
+    """A row whose DEFAULT is the very key the parent statement removes still refers to
+    it: PostgreSQL's SET DEFAULT runs the NO ACTION check again, at once (an action is
+    never deferred), and says the key is still referenced."""
+    parts = _by_value(change.schema, [change.schema.position(n) for n in fk.ref_columns])
+    for row in new:
+        key = tuple(row[c] for c in fk.columns)
+        if None not in key and _valued(key, parts) in change.removed and \
+                _valued(key, parts) not in change.added:
+            raise still_referenced(change.schema, fk, child, row)
+
+
+def _check_set_keys(txn, schema, fk, new: list, change) -> None:
+    """The keys a SET DEFAULT (or a partial SET NULL under MATCH FULL) gave the child
+    rows must be in the parent as the parent statement leaves it: its removed keys
+    gone, its new ones there. A deferred constraint's missing key waits for COMMIT."""
+    parent = txn.working.tables.get(fk.ref_table)
+    if parent is None:
+        raise errors.undefined_table(fk.ref_table)
+    index, order = parent_index(parent, fk)
+    parts = _by_value(schema, fk.columns)
+    deferred = fk.deferrable and deferred_now(txn, fk)
+    for row in new:
+        key = tuple(row[c] for c in fk.columns)
+        if None in key:
+            if fk.match_full and any(v is not None for v in key):
+                raise errors.sql_error(
+                    "23503", f'insert or update on table "{schema.name}" violates '
+                             f'foreign key constraint "{fk.name}"',
+                    detail="MATCH FULL does not allow mixing of null and nonnull key values.")
+            continue
+        valued = _valued(key, parts)
+        if valued in change.added:
+            continue
+        probe = key[0] if len(key) == 1 else tuple(key[i] for i in order)
+        if index.get(probe) is not None and valued not in change.removed:
+            txn.note_fk_read(fk.ref_table, tuple(fk.ref_columns), valued)
+            continue
+        if deferred:
+            defer(txn, ("child", schema.name, fk.name, key))
+            continue
+        raise fk_violation(schema, fk, key)

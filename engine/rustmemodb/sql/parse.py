@@ -21,7 +21,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token, TokenType
 
 from .. import errors, types
-from . import limits, outline, parse_sequence, wide
+from . import limits, outline, parse_pg15, parse_sequence, wide
 
 
 # Text shorter than this cannot nest deeper than the limits or hold a long chain.
@@ -748,6 +748,10 @@ def _parse_one(sql: str) -> exp.Expression:
             tokens = _json_object_calls(tokens)
         if "ate_part" in sql or "ATE_PART" in sql:
             tokens = _date_part_calls(tokens)
+        pg15 = None
+        if (("ulls" in sql or "ULLS" in sql) and parse_pg15.NULLS_DISTINCT.search(sql)) or (
+                ("et " in sql or "ET " in sql) and parse_pg15.SET_LIST.search(sql)):
+            tokens, pg15 = parse_pg15.cut(tokens, _CREATE_INDEX.match(sql) is not None)
         statements = None
         if deep:
             depth = outline.max_depth(tokens)
@@ -776,6 +780,8 @@ def _parse_one(sql: str) -> exp.Expression:
             "cannot run several statements in one execute()" if statements else "empty statement",
             hint="Use executescript() or split the statements." if statements else None)
     stmt = statements[0]
+    if pg15 is not None:
+        parse_pg15.put_back(stmt, pg15)
     if isinstance(stmt, exp.Command):
         word = str(stmt.this).upper()
         raise errors.syntax_error(f'syntax error at or near "{word}"', position=0)
@@ -790,6 +796,7 @@ def _parse_one(sql: str) -> exp.Expression:
 
 
 _ROW_SET = re.compile(r"(?i)\bset\s*\(")
+_CREATE_INDEX = re.compile(r"(?is)\s*create\s+(?:unique\s+)?index\b")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 
 

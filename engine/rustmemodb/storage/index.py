@@ -13,7 +13,11 @@ hash (``Shards``, read like a dict), one shard per write, so that no single
 statement pays for copying a million keys.
 
 Keys are the column value for one-column keys and a tuple otherwise. Keys with
-a NULL in them are never stored: NULLs never collide under SQL UNIQUE.
+a NULL in them are never stored: NULLs never collide under SQL UNIQUE. Under UNIQUE
+NULLS NOT DISTINCT they do: ``NullsEqualUniqueIndex`` holds a NULL part as ``NULL_KEY``
+(the ordered indexes' NULL, equal only to itself), so those keys are stored and clash like any other (a
+probe with a NULL in it still finds nothing: ``a = NULL`` is never true). The ordinary
+index pays nothing for it: the mapping lives in the subclass's ``key_of`` and ``held``.
 
 A NUMERIC part of a key is held as a ``Decimal`` (``numeric_parts``): a row holds an
 unconstrained numeric as bytes that keep the display scale (numeric.py), so 2.5 and
@@ -48,6 +52,15 @@ _EMPTY_MAP = EMPTY
 _MIN_FOLD = 4096
 
 
+def with_null_keys(key: object) -> object:
+    """``key`` with each NULL part held as ``NULL_KEY`` (NULLS NOT DISTINCT)."""
+    if key is None:
+        return NULL_KEY
+    if type(key) is tuple and None in key:
+        return tuple(NULL_KEY if v is None else v for v in key)
+    return key
+
+
 def storable(key: object) -> bool:
     """False for a key with a NULL (or NULL part): unique indexes never store those."""
     return key is not None and not (type(key) is tuple and None in key)
@@ -60,12 +73,13 @@ def numeric_parts(schema, columns: tuple[int, ...]) -> tuple[int, ...]:
 
 def _numeric_key(value: object) -> object:
     """A NUMERIC key part as the index holds it (see the module docstring)."""
-    return None if value is None else numeric.key_value(value)
+    return value if value is None or value is NULL_KEY else numeric.key_value(value)
 
 
 class UniqueIndex:
     __slots__ = ("name", "columns", "base", "delta", "_job", "gone", "decimal_parts")
     keyed = False    # True: the key is computed from the row (KeyedUniqueIndex)
+    nulls_equal = False   # True: UNIQUE NULLS NOT DISTINCT (NullsEqualUniqueIndex)
 
     def __init__(self, name: str, columns: tuple[int, ...], base: dict | None = None,
                  delta: PMap = _EMPTY_MAP, gone=None,
@@ -223,7 +237,7 @@ class UniqueIndex:
               decimal_parts: tuple[int, ...] = ()) -> tuple["UniqueIndex", object | None]:
         """Build from parallel key/rowid lists; returns (index, first duplicate key or None).
         ``decimal_parts``: the key positions held as Decimals (the keys are converted here)."""
-        if decimal_parts:
+        if decimal_parts or cls.nulls_equal:
             keys = cls("", columns, decimal_parts=decimal_parts).held(keys)
         base: dict = {}
         dup = None
@@ -234,6 +248,29 @@ class UniqueIndex:
                 dup = key
             base[key] = rowid
         return cls(name, columns, base, decimal_parts=decimal_parts), dup
+
+
+class NullsEqualUniqueIndex(UniqueIndex):
+    """UNIQUE NULLS NOT DISTINCT over plain columns: a NULL part is held as ``NULL_KEY``
+    (see the module docstring); everything else is UniqueIndex's."""
+    __slots__ = ()
+    nulls_equal = True
+
+    def key_of(self, row: tuple) -> object:
+        return with_null_keys(UniqueIndex.key_of(self, row))
+
+    def held(self, keys: list) -> list:
+        return list(map(with_null_keys, UniqueIndex.held(self, keys)))
+
+    def _like(self, base: dict, delta: PMap = _EMPTY_MAP, gone=None) -> "UniqueIndex":
+        return NullsEqualUniqueIndex(self.name, self.columns, base, delta, gone,
+                                     self.decimal_parts)
+
+
+def unique_index(name: str, columns: tuple[int, ...], nulls_equal: bool = False,
+                 **kwargs) -> UniqueIndex:
+    """An empty (or given) hash index of the class a definition asks for."""
+    return (NullsEqualUniqueIndex if nulls_equal else UniqueIndex)(name, columns, **kwargs)
 
 
 class KeyedUniqueIndex(UniqueIndex):
@@ -323,6 +360,9 @@ class _NullKey:
 
     def __repr__(self):
         return "NULL"
+
+    def __reduce__(self):
+        return "NULL_KEY"      # one object, also after a pickle (a cluster's shards)
 
 
 NULL_KEY = _NullKey()

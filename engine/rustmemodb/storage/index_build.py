@@ -12,16 +12,18 @@ from __future__ import annotations
 
 from ..lazy_import import compute as pc, numpy as np
 
-from .index import TOMBSTONE, UniqueIndex
+from .index import TOMBSTONE, UniqueIndex, unique_index
 from .. import infinity
 
 
 def unique_from_arrays(name: str, columns: tuple, arrays: list, rowids: np.ndarray,
-                       decimal_parts: tuple = ()) -> tuple[UniqueIndex, object | None]:
+                       decimal_parts: tuple = (), nulls_equal: bool = False
+                       ) -> tuple[UniqueIndex, object | None]:
     """(index over these key columns, first duplicate key or None); ``decimal_parts``:
-    the NUMERIC key positions, held as Decimals (storage/index.py)."""
+    the NUMERIC key positions, held as Decimals (storage/index.py); ``nulls_equal``:
+    UNIQUE NULLS NOT DISTINCT, whose keys with NULLs are kept."""
     valid = None
-    for a in arrays:
+    for a in arrays if not nulls_equal else ():
         if a.null_count:
             v = pc.is_valid(a)
             valid = v if valid is None else pc.and_(valid, v)
@@ -31,12 +33,14 @@ def unique_from_arrays(name: str, columns: tuple, arrays: list, rowids: np.ndarr
     cols = [infinity.pylist(a) for a in arrays]
     keys = cols[0] if len(cols) == 1 else list(zip(*cols))
     ids = rowids.tolist()
-    if decimal_parts:
-        keys = UniqueIndex(name, columns, decimal_parts=decimal_parts).held(keys)
+    template = unique_index(name, columns, nulls_equal, decimal_parts=decimal_parts)
+    if decimal_parts or nulls_equal:
+        keys = template.held(keys)
     base = dict(zip(keys, ids))
     if len(base) != len(keys):
-        return UniqueIndex.build(name, columns, keys, ids, decimal_parts)
-    return UniqueIndex(name, columns, base, decimal_parts=decimal_parts), None
+        index, dup = UniqueIndex.build(name, columns, keys, ids)
+        return template._like(index.base), dup
+    return template._like(base), None
 
 
 def unique_from_table(template: UniqueIndex, table, rowids: np.ndarray
@@ -46,7 +50,7 @@ def unique_from_table(template: UniqueIndex, table, rowids: np.ndarray
     if not template.keyed:
         return unique_from_arrays(template.name, template.columns,
                                   [table.column(c) for c in template.columns], rowids,
-                                  template.decimal_parts)
+                                  template.decimal_parts, template.nulls_equal)
     return template.rebuilt(template.keyer.keys(table), rowids.tolist())
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .. import errors
 from .evolve import replace as evolve
-from .index import KeyedUniqueIndex, OrderedIndex, UniqueIndex, numeric_parts
+from .index import NULL_KEY, KeyedUniqueIndex, OrderedIndex, UniqueIndex, numeric_parts
 from .index_build import unique_from_arrays, unique_from_table
 from .index_upkeep import shown_key
 from .schema import IndexDef
@@ -32,7 +32,8 @@ def build_indexes(version, definition: IndexDef) -> tuple[UniqueIndex | None, Or
     unique = None
     if definition.unique:
         unique, dup = unique_from_arrays(definition.name, definition.columns, columns, rowids,
-                                         numeric_parts(schema, definition.columns))
+                                         numeric_parts(schema, definition.columns),
+                                         definition.nulls_not_distinct)
         if dup is not None:
             names = ", ".join(schema.columns[c].name for c in definition.columns)
             shown = shown_key(dup, [schema.columns[c].type for c in definition.columns])
@@ -67,7 +68,7 @@ def key_text(definition: IndexDef) -> str:
 
 
 def _show(v) -> str:
-    return "null" if v is None else str(v)
+    return "null" if v is None or v is NULL_KEY else str(v)
 
 
 def with_index(version, definition: IndexDef):

@@ -12,7 +12,7 @@ from ..lazy_import import arrow as pa, compute as pc, numpy as np
 from .. import errors, netaddr, ranges, timetz, types
 from ..netaddr import NETWORK_TYPES
 from ..types import py_values
-from .index import UniqueIndex, storable
+from .index import NULL_KEY, UniqueIndex, storable
 from .index_build import first_clash, unique_from_table
 from .. import infinity
 
@@ -190,7 +190,7 @@ def index_keys(index: UniqueIndex, rows: list[tuple]) -> list:
 
 
 def _show(value: object) -> str:
-    return "null" if value is None else str(value)
+    return "null" if value is None or value is NULL_KEY else str(value)
 
 
 def shown_key(key: object, sql_types: list) -> str:
@@ -202,7 +202,7 @@ def shown_key(key: object, sql_types: list) -> str:
 
 
 def _shown_value(value: object, sql_type: str) -> str:
-    if value is None:
+    if value is None or value is NULL_KEY:
         return "null"
     if sql_type in NETWORK_TYPES:
         return netaddr.output(sql_type, value)

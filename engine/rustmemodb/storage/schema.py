@@ -67,6 +67,9 @@ class UniqueConstraint:
     columns: tuple[int, ...]           # column positions
     primary: bool = False
     comment: str | None = field(default=None, compare=False)   # COMMENT ON INDEX
+    # UNIQUE NULLS NOT DISTINCT (PostgreSQL 15): a NULL in the key is a value like any
+    # other, so two rows with NULLs in the same key columns conflict
+    nulls_not_distinct: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,8 @@ class ForeignKey:
     columns: tuple[int, ...]
     ref_table: str
     ref_columns: tuple[str, ...]
-    on_delete: str = "RESTRICT"        # RESTRICT | CASCADE | SET NULL | NO ACTION
+    # RESTRICT | CASCADE | SET NULL | SET DEFAULT | NO ACTION
+    on_delete: str = "RESTRICT"
     on_update: str = "NO ACTION"       # the same, when the referenced key changes
     validated: bool = True             # as CheckConstraint.validated (NOT VALID)
     # DEFERRABLE, and INITIALLY DEFERRED: inside a transaction block the check that a
@@ -95,6 +99,9 @@ class ForeignKey:
     # MATCH FULL: a key with some columns NULL and others not is refused (MATCH SIMPLE,
     # the default, lets any NULL key column skip the check)
     match_full: bool = False
+    # ON DELETE SET NULL (a) / SET DEFAULT (a) (PostgreSQL 15): the positions of the key
+    # columns the action sets; () every key column
+    delete_set_columns: tuple[int, ...] = ()
 
     def with_ref_column_renamed(self, table: str, old: str, new: str) -> "ForeignKey":
         """This key after ``table``'s column ``old`` became ``new`` (ALTER ... RENAME)."""
@@ -131,6 +138,7 @@ class IndexDef:
     # per key part, pg_index.indoption: 1 DESC, 2 NULLS FIRST (() all ASC NULLS LAST);
     # shown by the catalogs only: the ordered index serves either direction
     options: tuple[int, ...] = ()
+    nulls_not_distinct: bool = False    # as UniqueConstraint's (shown for any index)
 
     @property
     def keyed(self) -> bool:
@@ -186,6 +194,10 @@ class TableSchema:
 
     def position(self, name: str) -> int | None:
         return self._positions.get(name)
+
+    def nulls_not_distinct(self, name: str) -> bool:
+        """Is the unique key or index ``name`` UNIQUE NULLS NOT DISTINCT?"""
+        return any(k.nulls_not_distinct for k in self.uniques + self.indexes if k.name == name)
 
     def key_part_positions(self, definition: IndexDef) -> list[int | None]:
         """Per key part of an index: its column's position, None for an expression."""

@@ -69,7 +69,7 @@ from .chunk import CHUNK_ROWS, Chunk, row_getter, rows_to_batch
 from .compact import COMPACT_DEAD_SHARE, CompactMixin, coalesce
 from .delete import SPARSE_DELETE, DeleteMixin
 from .evolve import EMPTY_MAP, EMPTY_PATCHES, replace
-from .index import KeyedUniqueIndex, OrderedIndex, UniqueIndex, numeric_parts
+from .index import KeyedUniqueIndex, OrderedIndex, numeric_parts, unique_index
 from .index_upkeep import IndexUpkeepMixin
 from .lookup import LookupMixin
 from .patches import DELETED, PATCH_FOLD, PatchMixin
@@ -106,15 +106,16 @@ class TableVersion(LookupMixin, ScanMixin, WriteMixin, DeleteMixin, IndexUpkeepM
         CREATE UNIQUE INDEX) gets a hash index for probes *and* an ordered index of the
         same name for ranges and ORDER BY ... LIMIT, as a B-tree serves both."""
         indexes, ordered = {}, {}
-        defs = [(u.name, u.columns, True) for u in schema.uniques] + \
-            [(d.name, d.columns, d.unique) for d in schema.indexes if not d.keyed]
+        defs = [(u.name, u.columns, True, u.nulls_not_distinct) for u in schema.uniques] + \
+            [(d.name, d.columns, d.unique, d.nulls_not_distinct) for d in schema.indexes
+             if not d.keyed]
         for d in schema.indexes:
             if d.keyed and d.unique:     # a hash index only (see IndexDef)
                 indexes[d.name] = KeyedUniqueIndex(d.name, d.columns, schema.keyer(d))
-        for name, columns, unique in defs:
+        for name, columns, unique, nulls_equal in defs:
             if unique:
-                indexes[name] = UniqueIndex(name, columns,
-                                            decimal_parts=numeric_parts(schema, columns))
+                indexes[name] = unique_index(name, columns, nulls_equal,
+                                             decimal_parts=numeric_parts(schema, columns))
             ordered[name] = OrderedIndex.empty(
                 name, columns, [schema.columns[c].type for c in columns])
         return cls(schema=schema, indexes=indexes, ordered=ordered)

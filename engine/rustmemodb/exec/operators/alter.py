@@ -30,7 +30,6 @@ from ...plan.ddl import (AddCheck, AddColumn, AddForeignKey, AddUnique, ChangeTy
                          RenameConstraint,
                          DropUnique, LogicalAlterTable, RenameColumn, RenameTable,
                          SequenceChange, SetNotNull, SetSchema)
-from ...storage.index import UniqueIndex
 from ...storage.index_define import build_indexes
 from ...storage.root import owner_of_index, relation_exists
 from ...storage.schema import IndexDef, TableSchema
@@ -160,8 +159,8 @@ def _drop_column(txn, ctx, version, step: DropColumn):
     # (a keyed index's key function is compiled again for the moved positions; its keys,
     # computed from values that did not change, stay)
     indexes = {k: ix.with_keyer(defs[k].columns, step.schema.keyer(defs[k])) if ix.keyed
-               else UniqueIndex(ix.name, tuple(remap[c] for c in ix.columns), ix.base,
-                                ix.delta, ix.gone, ix.decimal_parts)
+               else type(ix)(ix.name, tuple(remap[c] for c in ix.columns), ix.base,
+                             ix.delta, ix.gone, ix.decimal_parts)
                for k, ix in new.indexes.items() if k in live}
     ordered = {k: ix.with_columns(tuple(remap[c] for c in ix.columns))
                for k, ix in new.ordered.items() if k in live}
@@ -287,7 +286,9 @@ def rebuild_indexes_on(version, pos: int):
     for name, columns in touched.items():   # a unique key and its ordered twin together
         keyed = defs.get(name)
         unique, plain = build_indexes(version, keyed if keyed is not None and keyed.keyed else
-                                      IndexDef(name, tuple(columns), name in version.indexes))
+                                      IndexDef(name, tuple(columns), name in version.indexes,
+                                               nulls_not_distinct=version.schema
+                                               .nulls_not_distinct(name)))
         if unique is not None:
             indexes[name] = unique
         if name in version.ordered:
@@ -307,7 +308,8 @@ def _add_unique(txn, ctx, version, step: AddUnique):
             if data.column(c).null_count:
                 raise errors.sql_error("23502", f'column "{schema.columns[c].name}" of relation '
                                                 f'"{schema.name}" contains null values')
-    unique, plain = build_indexes(version, IndexDef(u.name, tuple(u.columns), True))
+    unique, plain = build_indexes(version, IndexDef(u.name, tuple(u.columns), True,
+                                                    nulls_not_distinct=u.nulls_not_distinct))
     indexes = dict(version.indexes)
     indexes[u.name] = unique
     ordered = dict(version.ordered)

@@ -166,6 +166,9 @@ def _remapped(obj, remap):
     out = dataclasses.replace(obj, columns=tuple(remap[c] for c in obj.columns))
     if getattr(obj, "include", ()):
         out = dataclasses.replace(out, include=tuple(remap[c] for c in obj.include))
+    if getattr(obj, "delete_set_columns", ()):
+        out = dataclasses.replace(out, delete_set_columns=tuple(
+            remap[c] for c in obj.delete_set_columns))
     return out
 
 

@@ -21,6 +21,7 @@ from ...storage.root import Root
 from ...storage.schema import ForeignKey
 from ..parse import parse_one, position_of
 from .bind_expr import ExprBinder
+from .bind_insert import default_expr
 from .binder import StatementBinder
 from .coerce import adapt
 from .scope import Scope
@@ -127,9 +128,15 @@ class CheckBinder:
         self._bound: dict = {}   # id(schema) -> (schema, functions, version, checks)
 
     def __call__(self, schema, functions, sql_functions=None,
-                 kind: str = "check") -> list[tuple[object, object, object]]:
+                 kind: str = "check", root=None) -> list[tuple[object, object, object]]:
         """[(name, expression, row fn or None)] of ``schema``'s CHECKs; with ``kind``
-        "generated", [(position, expression, row fn or None)] of its generated columns."""
+        "generated", [(position, expression, row fn or None)] of its generated columns;
+        with ``kind`` "defaults", [(position, expression, None)] of every column's
+        DEFAULT, bound against ``root`` (a nextval() default names one of its sequences,
+        so these are bound anew each time: only a foreign key's SET DEFAULT asks)."""
+        if kind == "defaults":
+            stmt = StatementBinder(root, functions)
+            return [(i, default_expr(stmt, schema, i), None) for i in range(len(schema.columns))]
         key = (id(schema), kind)
         entry = self._bound.get(key)
         if entry is not None and entry[0] is schema and entry[1] is functions \
@@ -195,13 +202,43 @@ def bind_reference(stmt, table: str, columns: tuple, ref, all_columns, name=None
                        f'{col.type.lower()} and {rt.lower()}.')
     on_delete = _action(ref, "DELETE")
     on_update = _action(ref, "UPDATE")
-    for event, action in (("DELETE", on_delete), ("UPDATE", on_update)):
-        if action == "SET DEFAULT":
-            raise errors.not_supported(f"ON {event} SET DEFAULT",
-                                       hint="Use SET NULL, CASCADE, RESTRICT or NO ACTION.")
+    if any(c.generated is not None for c in local):
+        # an action would write the generated column (PostgreSQL 15's check, in its order)
+        for event, action, bad in (("UPDATE", on_update, ("CASCADE", "SET NULL", "SET DEFAULT")),
+                                   ("DELETE", on_delete, ("SET NULL", "SET DEFAULT"))):
+            if action in bad:
+                raise errors.syntax_error(f"invalid ON {event} action for foreign key "
+                                          "constraint containing generated column")
+    set_columns = _set_columns(ref, on_update, columns, all_columns)
     deferrable, deferred = _deferrability(ref)
     return ForeignKey(fk_name, tuple(columns), ref_table, ref_names, on_delete, on_update,
-                      deferrable=deferrable, deferred=deferred, match_full=_match_full(ref))
+                      deferrable=deferrable, deferred=deferred, match_full=_match_full(ref),
+                      delete_set_columns=set_columns)
+
+
+def _set_columns(ref, on_update: str, columns, all_columns) -> tuple:
+    """The positions ``ON DELETE SET NULL (a, ...)`` / ``SET DEFAULT (a, ...)`` names
+    (sql/parse_pg15.py keeps the list), each once; () when no list is written. Only
+    ON DELETE takes one (0A000), and only of the key's own columns (42P10)."""
+    lists = ref.meta.get("set_columns") if ref.meta else None
+    if not lists:
+        return ()
+    if "UPDATE" in lists:
+        raise errors.sql_error("0A000", f"a column list with {on_update} is only supported "
+                                        "for ON DELETE actions")
+    positions = {c.name: i for i, c in enumerate(all_columns)}
+    out: list = []
+    for name in lists["DELETE"]:
+        pos = positions.get(name)
+        if pos is None:
+            raise errors.sql_error("42703", f'column "{name}" referenced in foreign key '
+                                            "constraint does not exist")
+        if pos not in columns:
+            raise errors.sql_error("42P10", f'column "{name}" referenced in ON DELETE SET '
+                                            "action must be part of foreign key")
+        if pos not in out:
+            out.append(pos)
+    return tuple(out)
 
 
 def _match_full(ref) -> bool:

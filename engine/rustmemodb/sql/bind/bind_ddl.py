@@ -269,8 +269,7 @@ def _column(stmt, table: str, item: exp.ColumnDef, position: int):
             extra.append(("pk", (name, cname)))
             not_null = True
         elif isinstance(ck, exp.UniqueColumnConstraint):
-            _nulls_distinct(ck)
-            extra.append(("unique", (name, cname)))
+            extra.append(("unique", (name, bool(ck.args.get("nulls")), cname)))
         elif isinstance(ck, exp.DefaultColumnConstraint):
             default = default_text(ck.this)
         elif isinstance(ck, exp.CheckColumnConstraint):
@@ -301,16 +300,6 @@ _SERIAL_TYPES = {"SERIAL": "integer", "BIGSERIAL": "bigint", "SMALLSERIAL": "sma
 _SERIAL_ALIASES = {"SERIAL2": "SMALLSERIAL", "SERIAL4": "SERIAL", "SERIAL8": "BIGSERIAL"}
 _IDENTITY_TYPES = {exp.DataType.Type.INT: "integer", exp.DataType.Type.BIGINT: "bigint",
                    exp.DataType.Type.SMALLINT: "smallint"}
-
-
-def _nulls_distinct(item: exp.UniqueColumnConstraint) -> None:
-    """UNIQUE NULLS NOT DISTINCT (PostgreSQL 15) is refused, never ignored: the unique
-    indexes here keep NULL keys distinct."""
-    if item.args.get("nulls"):
-        raise errors.not_supported("UNIQUE NULLS NOT DISTINCT",
-                                   hint="NULLs are distinct in UNIQUE constraints here; a "
-                                        "NOT NULL column or a partial unique index can "
-                                        "stand in.")
 
 
 def default_text(node: exp.Expression) -> str:
@@ -367,9 +356,10 @@ def _table_constraint(stmt, table, item, positions, columns):
         if kind == "pk":
             return "unique", UniqueConstraint(cname or f"{table}_pkey",
                                               cols_of(payload[:1], None), True)
-        if kind == "unique":
+        if kind == "unique":     # (column, NULLS NOT DISTINCT, constraint name)
             return "unique", UniqueConstraint(cname or f"{table}_{payload[0]}_key",
-                                              cols_of(payload[:1], None))
+                                              cols_of(payload[:1], None),
+                                              nulls_not_distinct=payload[1])
         if kind == "check":   # named as a table CHECK: after the expression's first column
             return "check", CheckConstraint(cname or _check_name(table, payload[1]),
                                             payload[1].sql(dialect="postgres"))
@@ -384,12 +374,12 @@ def _table_constraint(stmt, table, item, positions, columns):
         names = [e.name for e in item.expressions]
         return "unique", UniqueConstraint(cname or f"{table}_pkey", cols_of(names, item), True)
     if isinstance(item, exp.UniqueColumnConstraint):
-        _nulls_distinct(item)
         target = item.this
         names = [e.name for e in (target.expressions if isinstance(target, exp.Schema)
                                   else item.expressions)]
         return "unique", UniqueConstraint(cname or f"{table}_{'_'.join(names)}_key",
-                                          cols_of(names, item))
+                                          cols_of(names, item),
+                                          nulls_not_distinct=bool(item.args.get("nulls")))
     if isinstance(item, exp.CheckColumnConstraint) or type(item).__name__ == "Check":
         return "check", CheckConstraint(cname or _check_name(table, item.this),
                                         item.this.sql(dialect="postgres"))
@@ -458,7 +448,7 @@ def _dedupe_names(uniques):
             name = f"{name}{seen[u.name]}"
         else:
             seen[name] = 0
-        out.append(UniqueConstraint(name, u.columns, u.primary) if name != u.name else u)
+        out.append(dataclasses.replace(u, name=name) if name != u.name else u)
     return out
 
 
