@@ -563,13 +563,16 @@ def column_of(values: list):
 def one_form(args):
     """Operands of a function over values of one SQL type (coalesce, greatest, CASE arms)
     in one Arrow form: as they are unless decimal128 meets keys or another scale (a
-    common scale would change how values print), then all as keys."""
+    common scale would change how values print), then all as keys; decimal128 of one
+    scale and several precisions widened to the largest (Arrow's element-wise kernels
+    want one type)."""
     forms = {a.type for a in args if is_numeric_form(a.type)}
     if not any(is_decimal(t) for t in forms) or (
             len(forms) == 1 and not any(pa.types.is_binary(t) for t in forms)):
         return list(args)
     if all(is_decimal(t) for t in forms) and len({t.scale for t in forms}) == 1:
-        return list(args)
+        wide = max(forms, key=lambda t: t.precision)
+        return [a.cast(wide) if is_decimal(a.type) and a.type != wide else a for a in args]
     return [as_keys(a) for a in args]
 
 

@@ -134,6 +134,8 @@ def _extreme(pick):
             return None
         if not _nan_free(vals):
             raise TooMany()  # NaN sorts above every number in SQL; leave it to the kernels
+        if len({type(v) for v in vals}) > 1:
+            raise TooMany()  # numerics as keys and as Decimals: the kernels read both
         return pick(vals)
     return agg
 

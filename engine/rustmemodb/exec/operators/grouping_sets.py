@@ -14,7 +14,7 @@ import dataclasses
 import numpy as np
 import pyarrow as pa
 
-from ... import types
+from ... import numeric_arrays, types
 from ...plan.logical import LogicalAggregate
 from .aggregate import aggregate_keys
 
@@ -46,4 +46,5 @@ def aggregate_sets(node: LogicalAggregate, keys, inputs, n: int, ctx) -> pa.Tabl
             else:
                 arrays.append(out.column(len(members) + real.index(j)))
         pieces.append(pa.Table.from_arrays(arrays, names=names))
-    return pa.concat_tables(pieces)
+    # a numeric aggregate may come out as decimal128 in one set and as keys in another
+    return numeric_arrays.concat_tables(pieces)
