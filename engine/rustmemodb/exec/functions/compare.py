@@ -167,8 +167,11 @@ def _row_distinct(a, b):
 
 @arrow_errors
 def _vec_distinct(a, b):
-    a, b = _vec_align(a, b)
-    eq = pc.equal(a, b)
+    if pa.types.is_interval(a.type) or pa.types.is_interval(b.type):
+        eq = map_rows(_INTERVAL_OPS["eq"], [a, b], out_type=pa.bool_())   # (no kernel)
+    else:
+        a, b = _vec_align(a, b)
+        eq = pc.equal(a, b)
     both_null = pc.and_(pc.is_null(a), pc.is_null(b))
     one_null = pc.xor(pc.is_null(a), pc.is_null(b))
     # distinct = one side null, or both valid and not equal

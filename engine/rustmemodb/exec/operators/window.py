@@ -485,7 +485,7 @@ def _aggregate(call, L: _Layout, table, ctx, lo, hi):
     if call.fn == "count":
         return counts
     if call.fn in ("sum", "avg") and pa.types.is_interval(values.type):
-        return _interval_sum_avg(call, values, valid, counts, safe_lo, safe_hi)
+        return interval_sum_avg(call, values, valid, counts, [(lo, hi)])
     if call.fn in ("sum", "avg"):
         return _sum_avg(call, values, valid, counts, safe_lo, safe_hi)
     if call.fn in ("min", "max"):
@@ -522,29 +522,42 @@ def _statistic(call, L, table, ctx, valid, cnt_prefix, lo, hi, empty):
     return finish(call.fn, frame_states(y, x, flo, fhi))
 
 
-def _interval_sum_avg(call, values, valid, counts, lo, hi):
-    """sum/avg of intervals over frames: prefix sums of months, days and microseconds
-    apart (PostgreSQL adds intervals field by field); avg divides as interval / count."""
+def interval_sum_avg(call, values, valid, counts, runs):
+    """sum/avg of intervals over frames (``runs``: [(starts, ends)] per row, start > end
+    an empty run; one run, or up to three with EXCLUDE): prefix sums of months, days and
+    microseconds apart (PostgreSQL adds intervals field by field); avg divides as
+    interval / count."""
     parts = [np.zeros(len(valid), np.int64) for _ in range(3)]
     for i, v in enumerate(infinity.pylist(values)):
         if v is not None and valid[i]:
             parts[0][i], parts[1][i], parts[2][i] = v.months, v.days, v.nanoseconds // 1000
     sums = [np.concatenate([[0], np.cumsum(p)]) for p in parts]
+    fields = [sum(run_sums(prefix, runs)) for prefix in sums]
     out = []
     for k in range(len(valid)):
         if counts[k] == 0:
             out.append(None)
             continue
-        total = types.Interval(*(int(s[hi[k] + 1] - s[lo[k]]) for s in sums))
+        total = types.Interval(*(int(f[k]) for f in fields))
         if call.fn == "avg":
             total = scale_interval(total, int(counts[k]), divide=True)
         out.append(total)               # Arrow reads its months, days and nanoseconds
     return pa.array(out, pa.month_day_nano_interval())
 
 
+def run_sums(prefix, runs) -> list:
+    """Per run, each row's prefix[end + 1] - prefix[start] (0 for an empty run)."""
+    out = []
+    for start, end in runs:
+        empty = start > end
+        s, e = np.where(empty, 0, start), np.where(empty, 0, end)
+        out.append(np.where(empty, 0, prefix[e + 1] - prefix[s]))
+    return out
+
+
 def _sum_avg(call, values, valid, counts, lo, hi):
     if pa.types.is_binary(values.type) or numeric_arrays.is_decimal(values.type):
-        return _numeric_sum_avg(call, values, valid, counts, lo, hi)
+        return numeric_sum_avg(call, values, valid, counts, [(lo, hi)])
     is_int = pa.types.is_integer(values.type)
     if call.fn == "avg" and call.type == types.NUMERIC:     # avg(integer): exact, numeric
         raw = np.where(valid, values.fill_null(0).to_numpy(zero_copy_only=False), 0)
@@ -569,9 +582,10 @@ def _sum_avg(call, values, valid, counts, lo, hi):
     return pa.array(fs, pa.float64(), mask=nothing)
 
 
-def _numeric_sum_avg(call, values, valid, counts, lo, hi):
-    """sum/avg of numerics over frames: exact prefix sums (numeric.CTX), each frame's sum
-    shown with the largest scale among its values, as PostgreSQL's running sum has it."""
+def numeric_sum_avg(call, values, valid, counts, runs):
+    """sum/avg of numerics over frames (``runs`` as ``interval_sum_avg``'s): exact prefix
+    sums (numeric.CTX), each frame's sum shown with the largest scale among its values,
+    as PostgreSQL's running sum has it."""
     keys = values.to_pylist()
     decimals = [numeric.decode(k) if k is not None else numeric.ZERO for k in keys]
     prefix = [numeric.ZERO]
@@ -579,19 +593,24 @@ def _numeric_sum_avg(call, values, valid, counts, lo, hi):
         prefix.append(numeric.add(prefix[-1], d))
     scales = np.array([numeric.scale_of(d) if k is not None else -1
                        for d, k in zip(decimals, keys)], np.int64)
-    frame_scale = np.full(len(lo), -1, np.int64)
+    n = len(counts)
+    frame_scale = np.full(n, -1, np.int64)
     for s in np.unique(scales[scales >= 0]):      # few distinct scales: one pass each
         has = np.concatenate([[0], np.cumsum(scales >= s)])
-        frame_scale = np.where(has[hi + 1] - has[lo] > 0, s, frame_scale)
+        frame_scale = np.where(sum(run_sums(has, runs)) > 0, s, frame_scale)
+    bounds = [(np.where(start > end, -1, start).tolist(), end.tolist()) for start, end in runs]
     out = []
-    for lo_, hi_, n, s in zip(lo.tolist(), hi.tolist(), counts.tolist(), frame_scale.tolist()):
-        if not n:
+    for k, (count, s) in enumerate(zip(counts.tolist(), frame_scale.tolist())):
+        if not count:
             out.append(None)
             continue
-        total = numeric.sub(prefix[hi_ + 1], prefix[lo_])
+        total = numeric.ZERO
+        for starts, ends in bounds:
+            if starts[k] >= 0:
+                total = numeric.add(total, numeric.sub(prefix[ends[k] + 1], prefix[starts[k]]))
         total = numeric.round_to(total, s) if total.is_finite() else total
         out.append(numeric.encode(total if call.fn == "sum" else
-                                  numeric.div(total, numeric.Decimal(n))))
+                                  numeric.div(total, numeric.Decimal(count))))
     return pa.array(out, pa.binary())
 
 

@@ -23,7 +23,8 @@ from ... import errors, numeric, types
 from ..expr.vector import as_array, evaluate
 from ...plan.aggregates import FRAME_STATISTICS, VARIANCES
 from ..functions.aggregate_pairs import finish, pieced_states
-from .window import aggregate_input, pair_rows, _gather, _sparse_query, _const_arg
+from .window import (aggregate_input, interval_sum_avg, numeric_sum_avg, pair_rows, run_sums,
+                     _gather, _sparse_query, _const_arg)
 from .window_collect import COLLECTING, collect
 from .window_spread import frame_spread
 
@@ -71,29 +72,30 @@ def compute_excluded(call, L, table, ctx, lo, hi):
         return frame_spread(fn, values, valid, runs, _sparse_query)
     if fn in FRAME_STATISTICS:
         return _statistic(call, L, table, ctx, valid, runs)
-    counts = sum(_run_sum(np.concatenate([[0], np.cumsum(valid, dtype=np.int64)]), s, e)
-                 for s, e in runs)
+    counts = sum(run_sums(np.concatenate([[0], np.cumsum(valid, dtype=np.int64)]), runs))
     if fn == "count":
         return counts
     if fn in ("sum", "avg") and (pa.types.is_binary(values.type) or
                                  pa.types.is_decimal(values.type)):
-        raise errors.not_supported(f"{fn} of numeric over a frame with EXCLUDE")
+        return numeric_sum_avg(call, values, valid, counts, runs)
+    if fn in ("sum", "avg") and pa.types.is_interval(values.type):
+        return interval_sum_avg(call, values, valid, counts, runs)
     if fn == "avg" and call.type == types.NUMERIC:     # avg(integer): exact, numeric
         raw = np.where(valid, values.fill_null(0).to_numpy(zero_copy_only=False), 0)
         isum = np.array([0, *itertools.accumulate(int(x) for x in raw)], dtype=object)
-        s = sum(_run_sum(isum, a, b) for a, b in runs)
+        s = sum(run_sums(isum, runs))
         return pa.array(numeric.average_keys(list(s), list(counts)), pa.binary())
     if fn in ("sum", "avg"):
         raw = np.where(valid, values.fill_null(0).to_numpy(zero_copy_only=False), 0)
         fsum = np.concatenate([[0.0], np.cumsum(raw.astype(np.float64))])
-        fs = sum(_run_sum(fsum, s, e) for s, e in runs)
+        fs = sum(run_sums(fsum, runs))
         nothing = counts == 0
         if fn == "avg":
             with np.errstate(divide="ignore", invalid="ignore"):
                 return pa.array(fs / np.maximum(counts, 1), mask=nothing)
         if pa.types.is_integer(values.type):
             isum = np.concatenate([[0], np.cumsum(raw.astype(np.int64))])
-            s = sum(_run_sum(isum, a, b) for a, b in runs)
+            s = sum(run_sums(isum, runs))
             if np.any(np.abs(np.asarray(s, np.float64) - fs) > np.abs(fs) * 1e-6 + 1.0):
                 raise errors.numeric_out_of_range()
             return pa.array(s, pa.int64(), mask=nothing)
@@ -113,13 +115,6 @@ def _statistic(call, L, table, ctx, valid, runs):
         s0, e0 = np.where(empty, 0, s), np.where(empty, 0, e)
         pieces.append((np.where(empty, 0, before[s0]), np.where(empty, -1, before[e0 + 1] - 1)))
     return finish(call.fn, pieced_states(y, x, pieces))
-
-
-def _run_sum(prefix: np.ndarray, start, end) -> np.ndarray:
-    empty = start > end
-    s = np.where(empty, 0, start)
-    e = np.where(empty, 0, end)
-    return np.where(empty, 0, prefix[e + 1] - prefix[s])
 
 
 def _min_max(call, values, valid, runs, counts):

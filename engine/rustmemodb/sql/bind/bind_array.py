@@ -111,7 +111,15 @@ def bind_subscript(stmt, binder, node: exp.Bracket) -> Expr:
         index = _vector_index(binder, sub)
         return _call(stmt, "array_element",
                      [base, _call(stmt, "add", [index, Const(1, types.INTEGER)])])
-    return _call(stmt, "array_element", [base, _index(binder, sub, shifted=True)])
+    return _call(stmt, "array_element", [base, _index(binder, sub, shifted=_moved(node.this))])
+
+
+def _moved(base_node) -> bool:
+    """Whether sqlglot moved a literal subscript of ``base_node`` to 0-based: only where
+    its own typing of the subscripted value says array or cannot tell (``(a || b)[1]``
+    is typed text by sqlglot, so its 1 arrives as written)."""
+    kind = base_node.type.this if base_node.type is not None else None
+    return kind is None or kind in (exp.DataType.Type.UNKNOWN, exp.DataType.Type.ARRAY)
 
 
 def _vector_index(binder, sub) -> Expr:
@@ -135,8 +143,7 @@ def _text_index(binder, node, base_node) -> Expr:
     """The index of ``text[i]``. sqlglot moves a literal index to 0-based when it cannot
     tell the subscripted value is a string (a column: ``h[1]`` arrives as 0, ``h[-1]`` as
     -2), and leaves it when it can (``'hello'[1]``): the literal is put back."""
-    kind = base_node.type.this if base_node.type is not None else None
-    moved = kind is None or kind == exp.DataType.Type.UNKNOWN
+    moved = _moved(base_node)
     if moved and isinstance(node, exp.Literal) and not node.is_string:
         return Const(int(node.this) + 1, types.INTEGER)
     if moved and isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal) \
