@@ -279,6 +279,8 @@ def _bound(value, side):
             return ("unbounded_following" if side == "following" else "unbounded_preceding", 0)
         if v.startswith("CURRENT"):
             return ("current", 0)
+    if isinstance(value, exp.Literal) and value.is_string and _number(value.this):
+        value = exp.Literal.number(value.this.strip())  # '2' PRECEDING: an unknown literal
     if isinstance(value, exp.Literal) and not value.is_string:
         k = float(value.this) if "." in value.this else int(value.this)
         if k < 0:
@@ -291,6 +293,8 @@ def _bound(value, side):
     elif isinstance(value, exp.Cast) and isinstance(value.this, exp.Literal) and \
             value.this.is_string and value.to.this == exp.DataType.Type.INTERVAL:
         text = value.this.name                # '3 days'::interval
+    elif isinstance(value, exp.Literal) and value.is_string:
+        text = value.this                     # '3 days' PRECEDING: read as the interval
     if text is not None:
         span = types.parse_interval(text)
         if span._span() < 0:
@@ -357,3 +361,11 @@ def distinct_on_positions(stmt, on, names, select_exprs, bind) -> list:
         bound = bind(e)
         keys.append(select_exprs.index(bound) if bound in select_exprs else bound)
     return keys
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip().lower() not in ("nan", "inf", "-inf", "infinity", "-infinity")
