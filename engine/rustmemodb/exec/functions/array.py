@@ -255,11 +255,11 @@ def _row_position(lst, x, start=1):
 
 
 def _row_append(lst, x):
-    return None if lst is None and x is None else (lst or []) + [x]
+    return (lst or []) + [x]      # not strict in PostgreSQL: array_append(NULL, NULL) is {NULL}
 
 
 def _row_prepend(lst, x):
-    return None if lst is None and x is None else [x] + (lst or [])
+    return [x] + (lst or [])
 
 
 def _row_cat(a, b):
@@ -533,10 +533,12 @@ def register(reg) -> None:
     reg.add(ScalarFunction("is_distinct", both, None, _row_ne, strict=False))
     reg.add(ScalarFunction("is_not_distinct", both, None, _row_eq, strict=False))
     reg.add(ScalarFunction("concat_op", _same_arrays, None, _row_cat, strict=False))
-    reg.add(ScalarFunction("concat_op", _array_and_element, None, _row_append, strict=False))
+    # an untyped NULL beside an array is an array (PostgreSQL: ARRAY[1] || NULL is {1})
+    reg.add(ScalarFunction("concat_op", lambda ts: _array_and_element(ts) if ts[1:] != [N]
+                           and ts[1:] != (N,) else None, None, _row_append, strict=False))
     reg.add(ScalarFunction("concat_op",
                            lambda ts: ts[1] if len(ts) == 2 and types.is_array(ts[1]) and
-                           ts[0] in (types.element_type(ts[1]), N) else None,
+                           ts[0] == types.element_type(ts[1]) else None,
                            None, lambda x, a: _row_prepend(a, x), strict=False))
     _register_numeric_elements(reg)
     # set-returning functions of the select list: the array to expand (LogicalProjectSet)
