@@ -162,7 +162,7 @@ def _row_distinct(a, b):
     if a is None or b is None:
         return (a is None) != (b is None)
     a, b = _align_temporal(a, b)
-    return a != b
+    return a != b and not (a != a and b != b)     # NaN is not distinct from NaN
 
 
 @arrow_errors
@@ -171,7 +171,8 @@ def _vec_distinct(a, b):
         eq = map_rows(_INTERVAL_OPS["eq"], [a, b], out_type=pa.bool_())   # (no kernel)
     else:
         a, b = _vec_align(a, b)
-        eq = pc.equal(a, b)
+        # float8: NaN is not distinct from NaN (PostgreSQL's NaN equals itself)
+        eq = _nan_compare("eq", a, b) if _has_nan(a) or _has_nan(b) else pc.equal(a, b)
     both_null = pc.and_(pc.is_null(a), pc.is_null(b))
     one_null = pc.xor(pc.is_null(a), pc.is_null(b))
     # distinct = one side null, or both valid and not equal

@@ -379,10 +379,15 @@ def _range_offset(L, call, kind, k, is_start):
                 "0A000", "RANGE with offset PRECEDING/FOLLOWING is not supported for column "
                          f"type {t}", hint="Give a date or timestamp an INTERVAL offset.")
         v = col.fill_null(0).to_numpy(zero_copy_only=False).astype(np.float64)
+        fixed = None
+        if pa.types.is_floating(t):
+            v, fixed = _ordered_floats(v, k)
         if desc:
             v = -v
         # "k PRECEDING" in sort direction: value - k (ascending keys after negating DESC).
         target = v - k if kind == "preceding" else v + k
+        if fixed is not None:            # an infinity or NaN plus or minus k is itself
+            target = np.where(fixed, v, target)
     # Search within each partition: shift each partition into its own value band.
     reach = float(np.max(np.abs(target - v))) if len(v) else 0.0
     low = float(np.nanmin(v)) if len(v) else 0.0
@@ -400,6 +405,23 @@ def _range_offset(L, call, kind, k, is_start):
     # NULL-keyed rows: their frame is their peer group.
     peer = L.peer_first if is_start else L.peer_last
     return np.where(nulls, peer, out)
+
+
+def _ordered_floats(v: np.ndarray, k) -> tuple:
+    """float8 keys of ``RANGE ... k PRECEDING/FOLLOWING`` with PostgreSQL's order of the
+    non-finite ones: -Infinity < numbers < Infinity < NaN, NaN a peer of NaN only. Each
+    becomes a finite stand-in far enough out that no frame of a number reaches it, nor
+    the frame of one the next; and which rows those are (their frame edges are their own
+    keys: an infinity or NaN plus or minus k is itself), or None."""
+    finite = np.isfinite(v)
+    if finite.all():
+        return v, None
+    reach = float(np.max(np.abs(v[finite]), initial=0.0)) + abs(float(k)) + 1.0
+    inf_at, nan_at = 4.0 * reach, 16.0 * reach
+    if not np.isfinite(nan_at + abs(float(k))):
+        raise errors.sql_error("0A000", "RANGE with offset PRECEDING/FOLLOWING over float8 "
+                                        "values this large beside infinities is not supported")
+    return np.where(np.isnan(v), nan_at, np.where(np.isinf(v), np.sign(v) * inf_at, v)), ~finite
 
 
 def _numeric_targets(col, k, kind: str, desc: bool):
