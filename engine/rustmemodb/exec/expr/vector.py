@@ -113,8 +113,15 @@ def _call(expr: Call, table, ctx) -> Value:
         return map_rows(fn.row, args, table.num_rows, strict=fn.strict,
                         out_type=types.arrow_type(expr.type), volatile=fn.volatile)
     out = fn.vector(*args)
-    if isinstance(out, pa.Scalar) and fn.volatile and expr.args:
-        return out
+    if pa.types.is_null(out.type) and expr.type not in (types.NULL, types.UNKNOWN):
+        # a row-by-row kernel over no rows (or NULLs only) cannot tell its type: the
+        # next kernel wants the declared one (date_trunc of an empty t + interval)
+        try:
+            wanted = types.arrow_type(expr.type)
+        except KeyError:        # (a type known by name only, as an enum's: left as is)
+            return out
+        if not pa.types.is_null(wanted):
+            return out.cast(wanted)
     return out
 
 
