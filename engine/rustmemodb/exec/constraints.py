@@ -70,8 +70,13 @@ def check_rows(txn, schema, rows: list[tuple], ctx, inserting: bool = False) -> 
     NULL, CHECK and foreign-key checks of those stored values. ``inserting``: new rows
     (INSERT, COPY), whose unique keys PostgreSQL checks before their foreign keys."""
     rows = fit_rows(schema, rows)
-    check_not_null(schema, rows)
-    check_constraints(txn, schema, rows=rows, ctx=ctx)
+    try:
+        check_not_null(schema, rows)
+        check_constraints(txn, schema, rows=rows, ctx=ctx)
+    except errors.Error:
+        if inserting and len(rows) > 1:
+            _first_failure(txn, schema, rows, ctx)
+        raise
     check_foreign_keys(txn, schema, rows=rows, ctx=ctx, inserting=inserting)
     return rows
 
@@ -79,12 +84,33 @@ def check_rows(txn, schema, rows: list[tuple], ctx, inserting: bool = False) -> 
 def check_table(txn, schema, table: pa.Table, ctx, inserting: bool = False) -> pa.Table:
     """``check_rows`` for an Arrow table."""
     table = fit_table(schema, table)
-    for i, c in enumerate(schema.columns):
-        if c.not_null and table.column(i).null_count:
-            raise not_null_violation(schema, i)
-    check_constraints(txn, schema, table=table, ctx=ctx)
+    try:
+        for i, c in enumerate(schema.columns):
+            if c.not_null and table.column(i).null_count:
+                raise not_null_violation(schema, i)
+        check_constraints(txn, schema, table=table, ctx=ctx)
+    except errors.Error:
+        if inserting and table.num_rows > 1:
+            _first_failure(txn, schema, list(zip(*[infinity.pylist(c) for c in table.columns])),
+                           ctx)
+        raise
     check_foreign_keys(txn, schema, table=table, ctx=ctx, inserting=inserting)
     return table
+
+
+def _first_failure(txn, schema, rows: list[tuple], ctx) -> None:
+    """Raise what PostgreSQL meets first in new rows that fail a NOT NULL or CHECK: it
+    inserts row by row, each checked (NOT NULL, then CHECK) and then put in the unique
+    indexes, so a key an earlier row takes is the error, and else the first failing row's
+    own (not the first CHECK's over all rows). Called on the failure path only."""
+    for i, row in enumerate(rows):
+        try:
+            check_not_null(schema, [row])
+            check_constraints(txn, schema, rows=[row], ctx=ctx)
+        except errors.Error:
+            if i:
+                unique_first(txn, schema, rows[:i])
+            raise
 
 
 def unique_first(txn, schema, rows=None, table=None) -> None:
