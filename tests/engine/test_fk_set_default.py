@@ -13,6 +13,8 @@ import rustmemodb
 from rustmemodb.durability.codec import decode_schema, encode
 from rustmemodb.storage.schema import Column, ForeignKey, TableSchema
 
+from .restart import reopened
+
 
 def _make(conn) -> None:
     conn.execute("CREATE SEQUENCE fallback START 100")
@@ -36,12 +38,7 @@ _EXPECTED = [("d", "d", "{3}", "FOREIGN KEY (a, b) REFERENCES p(a, b) "
 
 @pytest.mark.parametrize("checkpoint", [False, True])
 def test_set_default_survives_a_restart(tmp_path, checkpoint):
-    conn = rustmemodb.connect(str(tmp_path / "db"))
-    _make(conn)
-    if checkpoint:
-        conn.execute("CHECKPOINT")
-    conn.close()
-    again = rustmemodb.connect(str(tmp_path / "db"))
+    again = reopened(tmp_path / "db", _make, checkpoint)
     assert _definition(again) == _EXPECTED
     # ON DELETE SET DEFAULT (b): only b takes its DEFAULT, one nextval() per row
     again.execute("DELETE FROM p WHERE a = 1 AND b = 1")

@@ -17,6 +17,8 @@ from rustmemodb.durability.codec import decode_schema, encode
 from rustmemodb.storage.index import NULL_KEY, NullsEqualUniqueIndex, UniqueIndex
 from rustmemodb.storage.schema import Column, IndexDef, TableSchema, UniqueConstraint
 
+from .restart import reopened
+
 
 def _make(conn) -> None:
     conn.execute("CREATE TABLE t (id int PRIMARY KEY, a int UNIQUE NULLS NOT DISTINCT, "
@@ -28,12 +30,7 @@ def _make(conn) -> None:
 
 @pytest.mark.parametrize("checkpoint", [False, True])
 def test_the_keys_survive_a_restart(tmp_path, checkpoint):
-    conn = rustmemodb.connect(str(tmp_path / "db"))
-    _make(conn)
-    if checkpoint:
-        conn.execute("CHECKPOINT")
-    conn.close()
-    again = rustmemodb.connect(str(tmp_path / "db"))
+    again = reopened(tmp_path / "db", _make, checkpoint)
     assert again.execute(
         "SELECT indexrelid::regclass::text, indnullsnotdistinct FROM pg_index "
         "WHERE indrelid = 't'::regclass ORDER BY 1").fetchall() == [
