@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -614,10 +615,17 @@ def _scientific(value, mantissa: str) -> str:
     after its point; a blank takes a positive value's sign place."""
     point = max(mantissa.find("."), mantissa.find("D"))
     digits = len(mantissa) - point - 1 if point >= 0 else 0
-    number = float(value)
-    if number != number or number in (float("inf"), float("-inf")):
-        return "#" * (len(mantissa) + 5)
-    text = f"{number:.{digits}e}"
+    number = value if isinstance(value, float) else Decimal(value)
+    if not math.isfinite(number):           # PostgreSQL: ' #.##' and the exponent's 4
+        return " #." + "#" * digits + "####"
+    if isinstance(number, float):           # float8: printf's %e
+        text = f"{number:.{digits}e}"
+    else:   # numeric: exact, half away from zero (9.996 is 10.00e+00, as PostgreSQL)
+        exponent = number.adjusted() if number else 0
+        step = Decimal(1).scaleb(-digits)
+        lead = number.scaleb(-exponent).quantize(step, rounding=ROUND_HALF_UP,
+                                                 context=numeric.CTX)
+        text = f"{lead}e{exponent:+03d}"
     return text if text.startswith("-") else " " + text
 
 
