@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from ... import types
+from ... import numeric_arrays, types
 from ...plan.logical import LogicalCTERef, LogicalRecursiveCTE, LogicalWithWrites
 from ..run import operator, run_plan
 from .relational import distinct_table
@@ -107,7 +107,8 @@ def _forget_subqueries(ctx) -> None:
 
 def _typed(t: pa.Table, columns) -> pa.Table:
     want = [types.arrow_type(ty if ty != types.NULL else types.TEXT) for _, ty in columns]
-    arrays = [c if c.type == w else c.cast(w) for c, w in zip(t.columns, want)]
+    # (a numeric(p,s) anchor's decimal128 becomes keys: each step's scale may differ)
+    arrays = [c if c.type == w else numeric_arrays.cast_to(c, w) for c, w in zip(t.columns, want)]
     return pa.Table.from_arrays(arrays, names=[n for n, _ in columns])
 
 
