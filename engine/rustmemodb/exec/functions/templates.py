@@ -515,8 +515,10 @@ def format_number(value, template: str) -> str:
             frac_kinds = frac_kinds[:len(frac_kinds) - cut]
     else:
         number = Decimal(value)
+    if number.is_infinite():    # PostgreSQL shows the template's digits as #, signed
+        number = Decimal(10) ** n_int * (-1 if number < 0 else 1)
     if not number.is_finite():
-        raise errors.not_supported("to_char of NaN or infinity with a number template")
+        raise errors.not_supported("to_char of NaN with a number template")
     number = number.quantize(Decimal(1).scaleb(-len(frac_kinds)), rounding=ROUND_HALF_UP,
                              context=numeric.CTX)
     # -0.004 to two places is 0.00, not -0.00; a float's printf keeps the sign (-0)
