@@ -110,6 +110,23 @@ def test_csv_options_in_and_out(both):
         assert _copy_out(ours, out) == _copy_out(theirs, out), out
 
 
+def test_csv_quotes_end_marker_only_alone_on_its_line(both):
+    """PostgreSQL quotes a CSV value \\. only where it would stand alone on a line (a one-column
+    row), where it would read as the end of the data; elsewhere it is written bare, also
+    with ESCAPE '\\', and reads back as itself."""
+    ours, theirs, t = both
+    for conn in (ours, theirs):
+        conn.execute(f"INSERT INTO {t} (id, name) VALUES (1, '\\.'), (2, '\\.x'), (3, 'a\\.')")
+    for out in (f"COPY {t} (id, name) TO STDOUT WITH (FORMAT csv)",
+                f"COPY {t} (id, name) TO STDOUT WITH (FORMAT csv, ESCAPE '\\')",
+                f"COPY {t} (name) TO STDOUT WITH (FORMAT csv)",
+                f"COPY (SELECT name FROM {t} ORDER BY id) TO STDOUT WITH (FORMAT csv, ESCAPE '\\')"):
+        assert _copy_out(ours, out) == _copy_out(theirs, out), out
+    assert _copy_out(ours, f"COPY {t} (id, name) TO STDOUT WITH (FORMAT csv)") == \
+        b"1,\\.\n2,\\.x\n3,a\\.\n"
+    assert _copy_out(ours, f"COPY {t} (name) TO STDOUT WITH (FORMAT csv)").startswith(b'"\\."\n')
+
+
 def test_legacy_option_syntax(both):
     ours, theirs, t = both
     sql = f"COPY {t} (id, name) FROM STDIN WITH CSV HEADER DELIMITER AS '|' QUOTE AS '\"'"

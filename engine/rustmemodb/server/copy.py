@@ -965,9 +965,10 @@ def _row_encoder(spec: CopySpec, columns: list[tuple[str, str]]):
     forced = set(range(len(columns))) if force == "*" else {
         i for i, (n, _) in enumerate(columns) if force and n in force}
     special = {delim, quote, "\n", "\r"}
+    alone = len(columns) == 1       # alone on its line, \. would end the data
 
     def field(s: str, k: int) -> str:
-        if k in forced or s == null or any(c in s for c in special) or s.startswith("\\."):
+        if k in forced or s == null or any(c in s for c in special) or (alone and s == "\\."):
             s = s.replace(escape, escape + escape) if escape != quote else s
             return quote + s.replace(quote, escape + quote) + quote
         return s
