@@ -140,7 +140,8 @@ def _default_values(ctx, step: AddColumn, version) -> pa.Array:
         one = pa.table({"_": pa.nulls(total, pa.bool_())}).select([])
         arr = as_array(evaluate(step.default, one, ctx), total)
     arr = contiguous(arr)
-    arr = arr if arr.type == column.arrow_type else arr.cast(column.arrow_type)
+    # (numeric_arrays.cast_to: a numeric(p,s) column's decimal128 from a numeric's keys)
+    arr = arr if arr.type == column.arrow_type else numeric_arrays.cast_to(arr, column.arrow_type)
     return fit_array(column.typmod, arr)
 
 
