@@ -8,18 +8,20 @@ array (so ``[] < null`` and ``1 < [1]``). ``sort_key`` turns a document into byt
 bytewise order is that order and whose equality is jsonb's ``=``; the operators here
 compare those keys, and the binder sorts jsonb by ``jsonb_sortkey`` (sql/bind/sort_keys.py).
 
+Hashing (GROUP BY, DISTINCT, set operations, hash joins, IN (subquery), PARTITION BY)
+groups a document by ``hash_text``: its text with every number in one form.
+
 Equality keeps a fast path: canonical texts that are equal are equal documents, and texts
 that differ can only be equal documents when a number is written in two forms (1.0 and 1),
 so only those rows are parsed.
 """
 from __future__ import annotations
 
-import json as _json
 import re
 from decimal import Decimal
 
 from ...lazy_import import arrow as pa, compute as pc
-from ... import infinity, types
+from ... import infinity, numeric, types
 from ..expr.rowwise import map_rows
 from .registry import ScalarFunction
 
@@ -37,7 +39,7 @@ _NUMBER_FORM_PATTERN = _NUMBER_FORM.pattern
 
 def sort_key(text: str) -> bytes:
     """The bytes that order and equate jsonb ``text`` as PostgreSQL does."""
-    value = _json.loads(text, parse_float=Decimal)
+    value = types.load_jsonb(text)
     out = bytearray()
     if not isinstance(value, (dict, list)):
         # a raw scalar: a one-element array that sorts before real ones (their flag is 1)
@@ -84,7 +86,7 @@ def _number(v, out: bytearray) -> None:
     if not d:
         out += _ZERO
         return
-    sign, digits, exp = d.normalize().as_tuple()
+    sign, digits, exp = d.normalize(numeric.CTX).as_tuple()   # every digit (not prec 28)
     magnitude = len(digits) + exp              # value = 0.d1d2... x 10**magnitude
     text = bytes(48 + x for x in digits)
     if sign:   # more magnitude, or more digits, is a smaller negative number
@@ -92,6 +94,45 @@ def _number(v, out: bytearray) -> None:
             text.translate(_INVERT_DIGITS) + b"\xff"
     else:
         out += _POSITIVE + (_EXP_BIAS + magnitude).to_bytes(8, "big") + text + b"\x00"
+
+
+# ---- hash keys ------------------------------------------------------------------------
+
+def hash_text(text: str) -> str:
+    """jsonb's hash key (GROUP BY, DISTINCT, set operations, hash joins): the document
+    with each number written one way for its value (``{"a": 1.0}`` and ``{"a": 1}`` are
+    ``{"a": 1}``), so equal documents have equal keys, as ``=`` says. A text with no
+    number that could be written in another form is its own key (not parsed)."""
+    if _NUMBER_FORM.search(text) is None:
+        return text
+    return types.canonical_json(_one_form(types.load_jsonb(text)))
+
+
+def _one_form(v):
+    if type(v) is Decimal:
+        n = v.normalize(numeric.CTX)                 # 1.50 -> 1.5, 100.0 -> 1E+2, -0 -> 0
+        return int(n) if n.as_tuple().exponent >= 0 else n
+    if type(v) is list:
+        return [_one_form(x) for x in v]
+    if type(v) is dict:
+        return {k: _one_form(x) for k, x in v.items()}
+    return v
+
+
+def hash_keys(values):
+    """``hash_text`` over an Arrow array of documents (the same array when no document
+    has a number in doubt: one regex pass, no parsing)."""
+    if isinstance(values, pa.Scalar):
+        return values if not values.is_valid else pa.scalar(hash_text(values.as_py()),
+                                                            values.type)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    doubtful = pc.match_substring_regex(values, _NUMBER_FORM_PATTERN)
+    if not pc.any(doubtful).as_py():
+        return values
+    flags = doubtful.to_pylist()
+    return pa.array([hash_text(t) if f else t for t, f in zip(values.to_pylist(), flags)],
+                    values.type)
 
 
 # ---- operators ------------------------------------------------------------------------
@@ -168,6 +209,9 @@ def _resolve_same(ts):
 
 
 def register(reg) -> None:
+    # a jsonb key as hashing sees it (extract_equi_keys wraps jsonb join keys in it)
+    reg.add(ScalarFunction("jsonb_hashkey", lambda ts: types.TEXT if list(ts) == [J] else None,
+                           hash_keys, hash_text))
     reg.add(ScalarFunction("jsonb_sortkey", lambda ts: BYTEA if list(ts) == [J] else None,
                            _keys, sort_key))
     reg.add(ScalarFunction("eq", _resolve, _vec_equal, equal))
