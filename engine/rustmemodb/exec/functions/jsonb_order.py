@@ -9,7 +9,7 @@ bytewise order is that order and whose equality is jsonb's ``=``; the operators 
 compare those keys, and the binder sorts jsonb by ``jsonb_sortkey`` (sql/bind/sort_keys.py).
 
 Hashing (GROUP BY, DISTINCT, set operations, hash joins, IN (subquery), PARTITION BY)
-groups a document by ``hash_text``: its text with every number in one form.
+groups a document by its text with every number in one form (exec/jsonb_keys.py).
 
 Equality keeps a fast path: canonical texts that are equal are equal documents, and texts
 that differ can only be equal documents when a number is written in two forms (1.0 and 1),
@@ -17,12 +17,12 @@ so only those rows are parsed.
 """
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from ...lazy_import import arrow as pa, compute as pc
 from ... import infinity, numeric, types
 from ..expr.rowwise import map_rows
+from ..jsonb_keys import NUMBER_FORM
 from .registry import ScalarFunction
 
 J, N, B, BYTEA = types.JSON, types.NULL, types.BOOLEAN, types.BYTEA
@@ -32,9 +32,7 @@ _NULL, _STRING, _NUMBER, _BOOL, _ARRAY, _OBJECT = b"\x00", b"\x01", b"\x02", b"\
 _NEGATIVE, _ZERO, _POSITIVE = b"\x01", b"\x02", b"\x03"
 _EXP_BIAS = 1 << 63
 _INVERT_DIGITS = bytes.maketrans(b"0123456789", b"9876543210")
-# where a number may be written in a form another text writes differently (1.0, 1e3)
-_NUMBER_FORM = re.compile(r"[0-9][.eE]")
-_NUMBER_FORM_PATTERN = _NUMBER_FORM.pattern
+_NUMBER_FORM, _NUMBER_FORM_PATTERN = NUMBER_FORM, NUMBER_FORM.pattern
 
 
 def sort_key(text: str) -> bytes:
@@ -94,45 +92,6 @@ def _number(v, out: bytearray) -> None:
             text.translate(_INVERT_DIGITS) + b"\xff"
     else:
         out += _POSITIVE + (_EXP_BIAS + magnitude).to_bytes(8, "big") + text + b"\x00"
-
-
-# ---- hash keys ------------------------------------------------------------------------
-
-def hash_text(text: str) -> str:
-    """jsonb's hash key (GROUP BY, DISTINCT, set operations, hash joins): the document
-    with each number written one way for its value (``{"a": 1.0}`` and ``{"a": 1}`` are
-    ``{"a": 1}``), so equal documents have equal keys, as ``=`` says. A text with no
-    number that could be written in another form is its own key (not parsed)."""
-    if _NUMBER_FORM.search(text) is None:
-        return text
-    return types.canonical_json(_one_form(types.load_jsonb(text)))
-
-
-def _one_form(v):
-    if type(v) is Decimal:
-        n = v.normalize(numeric.CTX)                 # 1.50 -> 1.5, 100.0 -> 1E+2, -0 -> 0
-        return int(n) if n.as_tuple().exponent >= 0 else n
-    if type(v) is list:
-        return [_one_form(x) for x in v]
-    if type(v) is dict:
-        return {k: _one_form(x) for k, x in v.items()}
-    return v
-
-
-def hash_keys(values):
-    """``hash_text`` over an Arrow array of documents (the same array when no document
-    has a number in doubt: one regex pass, no parsing)."""
-    if isinstance(values, pa.Scalar):
-        return values if not values.is_valid else pa.scalar(hash_text(values.as_py()),
-                                                            values.type)
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    doubtful = pc.match_substring_regex(values, _NUMBER_FORM_PATTERN)
-    if not pc.any(doubtful).as_py():
-        return values
-    flags = doubtful.to_pylist()
-    return pa.array([hash_text(t) if f else t for t, f in zip(values.to_pylist(), flags)],
-                    values.type)
 
 
 # ---- operators ------------------------------------------------------------------------
@@ -209,9 +168,6 @@ def _resolve_same(ts):
 
 
 def register(reg) -> None:
-    # a jsonb key as hashing sees it (extract_equi_keys wraps jsonb join keys in it)
-    reg.add(ScalarFunction("jsonb_hashkey", lambda ts: types.TEXT if list(ts) == [J] else None,
-                           hash_keys, hash_text))
     reg.add(ScalarFunction("jsonb_sortkey", lambda ts: BYTEA if list(ts) == [J] else None,
                            _keys, sort_key))
     reg.add(ScalarFunction("eq", _resolve, _vec_equal, equal))
