@@ -99,7 +99,8 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
         inputs.append(v)
     if node.grouping_sets is not None:
         from .grouping_sets import aggregate_sets      # it groups each set through here
-        return aggregate_sets(node, keys, inputs, n, ctx)
+        out = aggregate_sets(node, keys, inputs, n, ctx)
+        return _shown_documents(out, jsonb, hashed, originals) if jsonb else out
     if whole is not None:
         coded = _key_as_integer(node)
         out = grouped_int_bincount(coded.aggregates, keys, inputs, coded.columns,
@@ -112,6 +113,19 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
         nk = len(keys)
         shown = restore_interval_keys(out.columns[:nk], keys, originals, jsonb)
         out = pa.Table.from_arrays(shown + out.columns[nk:], names=out.column_names)
+    return out
+
+
+def _shown_documents(out: pa.Table, which: tuple, hashed: list, originals: list) -> pa.Table:
+    """Grouping sets' jsonb key columns showing, for each group, the first document of
+    it met (the groups were formed by hash keys: jsonb_hash_columns)."""
+    for i in which:
+        first: dict = {}
+        for k, doc in zip(infinity.pylist(hashed[i]), infinity.pylist(originals[i])):
+            first.setdefault(k, doc)
+        shown = [None if k is None else first.get(k, k)
+                 for k in infinity.pylist(out.column(i))]
+        out = out.set_column(i, out.field(i), pa.array(shown, out.field(i).type))
     return out
 
 
