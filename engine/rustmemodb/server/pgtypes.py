@@ -431,7 +431,8 @@ def _bin_array(element_type: str) -> Callable[[Any], bytes]:
 def _bin_record(sql_type: str) -> Callable[[Any], bytes]:
     """Binary record (record_send): the field count, then each field's type OID, length
     (-1: NULL) and binary value."""
-    fields = [(result_oid_of(t), binary_encoder(t)) for _f, t in composite.fields_of(sql_type)]
+    fields = [(result_oid_of(t), _PARSED_FIELD.get(t) or binary_encoder(t))
+              for _f, t in composite.fields_of(sql_type)]
 
     def encode(v) -> bytes:
         parts = [_i(len(fields))]
@@ -443,6 +444,14 @@ def _bin_record(sql_type: str) -> Callable[[Any], bytes]:
                 parts.append(_i(oid) + _i(len(data)) + data)
         return b"".join(parts)
     return encode
+
+
+# a record's json/jsonb field reaches the encoder parsed (composite.python_value), not as
+# the text a jsonb column keeps (conversion_columns): written again from the value
+_PARSED_FIELD: dict[str, Callable[[Any], bytes]] = {
+    types.JSON: lambda v: b"\x01" + types.canonical_json(v).encode(),
+    types.JSONT: lambda v: types.json_text_of(v).encode(),
+}
 
 
 def binary_encoder(sql_type: str) -> Callable[[Any], bytes]:
