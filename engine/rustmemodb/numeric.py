@@ -210,6 +210,23 @@ def parse(text: str) -> Decimal:
     return _normal(d)
 
 
+def of_json(token: str) -> Decimal:
+    """A JSON number with a point or an exponent (already well-formed: the JSON reader
+    checked it) as jsonb keeps it, numeric_in's value: its scale kept (``1.50``), an
+    exponent applied (``1e2`` is ``100``), the same limits (22003)."""
+    d = Decimal(token)
+    if d.adjusted() > 131071 or scale_of(d) > 16383:
+        raise errors.sql_error("22003", "value overflows numeric format")
+    return _normal(d)
+
+
+def of_float8(value: float) -> Decimal:
+    """The numeric that float8out's text of a finite ``value`` reads as (to_jsonb of a
+    float8): its shortest digits, no scale beyond them (``100``, not ``100.0``)."""
+    text = repr(value)
+    return _normal(Decimal(text[:-2] if text.endswith(".0") else text))
+
+
 def invalid_text(text: str) -> errors.Error:
     return errors.sql_error("22P02", f'invalid input syntax for type numeric: "{text}"')
 

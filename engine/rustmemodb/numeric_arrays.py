@@ -529,8 +529,15 @@ def cast_table(table, schema, store: bool = False):
 KEY_TAG = {b"rustmemodb.type": b"NUMERIC"}
 
 
+# a jsonb column (large_string, as text's) says so too: read back from a registered
+# table (the cluster's exchanges) it is jsonb again, compared and hashed as documents
+JSONB_TAG = {b"rustmemodb.type": b"JSONB"}
+_JSONB = "JSON"          # types.JSON (types imports this module's neighbours: no import)
+
+
 def tag_keys(table, sql_types):
-    """The table with each keys column of a NUMERIC result tagged (KEY_TAG)."""
+    """The table with each keys column of a NUMERIC result tagged (KEY_TAG), and each
+    jsonb column (JSONB_TAG)."""
     fields = list(table.schema)
     changed = False
     for i, t in enumerate(sql_types):
@@ -538,7 +545,16 @@ def tag_keys(table, sql_types):
                 and fields[i].metadata != KEY_TAG:
             fields[i] = fields[i].with_metadata(KEY_TAG)
             changed = True
+        elif t == _JSONB and i < len(fields) and pa.types.is_large_string(fields[i].type) \
+                and fields[i].metadata != JSONB_TAG:
+            fields[i] = fields[i].with_metadata(JSONB_TAG)
+            changed = True
     return table.cast(pa.schema(fields, table.schema.metadata)) if changed else table
+
+
+def tagged_jsonb(field) -> bool:
+    return pa.types.is_large_string(field.type) and bool(field.metadata) and \
+        field.metadata.get(b"rustmemodb.type") == b"JSONB"
 
 
 def tagged_numeric(field) -> bool:

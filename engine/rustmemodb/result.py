@@ -22,11 +22,12 @@ class Result:
     elapsed: float = 0.0
 
     def __post_init__(self) -> None:
-        # numerics in keys form say so (numeric_arrays.KEY_TAG): a table registered
-        # from this result (the cluster's exchanges) reads them as numeric again
+        # numerics in keys form and jsonb columns say so (numeric_arrays.KEY_TAG,
+        # JSONB_TAG): a table registered from this result (the cluster's exchanges)
+        # reads them as numeric and jsonb again
         if self.table is not None:
             for _, t in self.columns:
-                if t == types.NUMERIC:
+                if t == types.NUMERIC or t == types.JSON:
                     self.table = numeric_arrays.tag_keys(
                         self.table, [t for _, t in self.columns])
                     break

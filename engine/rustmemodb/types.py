@@ -38,6 +38,7 @@ import json
 import re
 import uuid as _uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from . import bitstring, composite, errors, infinity, money, netaddr, numeric, ranges, timetz
@@ -924,17 +925,47 @@ def parse_uuid(text: str) -> str:
         raise errors.invalid_text("uuid", text) from None
 
 
-def parse_json(text: str) -> str:
-    """Validate JSON text and return it in PostgreSQL jsonb's canonical spacing."""
+# jsonb's numbers are numeric (PostgreSQL keeps ``1.50`` as written, ``1e2`` as 100,
+# every digit of ``12345678901234567890.123``): as Python values, a number with a point
+# or an exponent is an exact ``Decimal`` at its display scale, an integer an ``int``
+# (one with more digits than Python's int reader takes a Decimal too); the writer below
+# prints Decimals as numeric_out does.
+_JSONB_READ = json.JSONDecoder(parse_float=Decimal).decode
+_JSONB_READ_WIDE = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal).decode
+
+
+def load_jsonb(text: str) -> object:
+    """A stored jsonb document (canonical text) as a Python value (see above)."""
     try:
-        return canonical_json(json.loads(text))
-    except ValueError:
-        raise errors.sql_error("22P02", "invalid input syntax for type json",
-                               detail=f"Token in {text[:40]!r} is invalid.") from None
+        return _JSONB_READ(text)
+    except ValueError:      # an integer past Python's int-from-text digit limit
+        return _JSONB_READ_WIDE(text)
 
 
 def _no_constant(name: str):
     raise ValueError(name)       # NaN / Infinity: Python reads them, JSON has none
+
+
+# input: each number checked against numeric's limits (22003) as numeric_in does
+_JSONB_INPUT = json.JSONDecoder(parse_float=numeric.of_json, parse_constant=_no_constant).decode
+_JSONB_INPUT_WIDE = json.JSONDecoder(parse_float=numeric.of_json, parse_int=numeric.of_json,
+                                     parse_constant=_no_constant).decode
+
+
+def parse_json(text: str) -> str:
+    """Validate JSON text and return it in PostgreSQL jsonb's canonical form (spacing,
+    key order, numbers as numeric prints them)."""
+    try:
+        try:
+            value = _JSONB_INPUT(text)
+        except ValueError as exc:
+            if "digits" not in str(exc):       # not the int-from-text digit limit
+                raise
+            value = _JSONB_INPUT_WIDE(text)
+    except (ValueError, RecursionError):
+        raise errors.sql_error("22P02", "invalid input syntax for type json",
+                               detail=f"Token in {text[:40]!r} is invalid.") from None
+    return canonical_json(value)
 
 
 _JSON_CHECK = json.JSONDecoder(parse_constant=_no_constant)
@@ -951,17 +982,85 @@ def parse_json_text(text: str) -> str:
     return text
 
 
-# made once: ``json.dumps`` with keywords builds a new JSONEncoder on every call
-_JSONB_TEXT = json.JSONEncoder(separators=(", ", ": "), ensure_ascii=False, allow_nan=False)
+_QUOTE = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.encode_basestring
 
 
 def canonical_json(value: object) -> str:
     """JSON text as PostgreSQL's jsonb stores it: keys ordered shortest first, then
-    bytewise, one value per key (the last one written), jsonb's spacing."""
+    bytewise, one value per key (the last one written), jsonb's spacing, numbers as
+    numeric prints them (a Decimal at its scale, a float as its repr's digits)."""
+    out: list = []
     try:   # JSON has no NaN/Infinity and only JSON-able values (PostgreSQL: 22P02)
-        return _JSONB_TEXT.encode(_jsonb_order(value))
-    except (TypeError, ValueError) as exc:
+        _write_jsonb(value, out)
+    except (TypeError, ValueError, AttributeError) as exc:   # AttributeError: a key not str
         raise errors.sql_error("22P02", f"invalid input syntax for type json: {exc}") from None
+    return "".join(out)
+
+
+def _write_jsonb(v: object, out: list) -> None:
+    # one pass writing the text (faster than ordering a copy for json's C encoder)
+    t = type(v)
+    if t is str:
+        out.append(_QUOTE(v))
+    elif t is dict:
+        if not v:
+            out.append("{}")
+            return
+        sep = "{"
+        for k in sorted(v, key=jsonb_key_order):      # type: ignore[arg-type]
+            out.append(sep)
+            out.append(_QUOTE(k))
+            out.append(": ")
+            _write_jsonb(v[k], out)                      # type: ignore[index]
+            sep = ", "
+        out.append("}")
+    elif t is list or t is tuple:
+        if not v:
+            out.append("[]")
+            return
+        sep = "["
+        for x in v:                                      # type: ignore[attr-defined]
+            out.append(sep)
+            _write_jsonb(x, out)
+            sep = ", "
+        out.append("]")
+    elif t is int:
+        out.append(int.__repr__(v))                      # type: ignore[arg-type]
+    elif v is None:
+        out.append("null")
+    elif v is True:
+        out.append("true")
+    elif v is False:
+        out.append("false")
+    elif t is Decimal:
+        # str() is numeric_out's text unless it has an exponent, a sign on zero, or is
+        # no number (NaN, Infinity: no JSON)
+        text = v.__str__()
+        if "E" in text or not text[-1].isdigit() or (text[0] == "-" and not v):
+            if not v.is_finite():                      # type: ignore[attr-defined]
+                raise ValueError(f"{v} is not a JSON number")
+            text = numeric.format(v)                   # type: ignore[arg-type]
+        out.append(text)
+    elif isinstance(v, float):
+        if v != v or v in (_FLOAT_INF, -_FLOAT_INF):
+            raise ValueError(f"Out of range float values are not JSON compliant: {v!r}")
+        # a Python float (a parameter's dict): the number json.dumps writes for it
+        out.append(numeric.format(numeric.from_real(v)))
+    elif isinstance(v, Decimal):                         # a subclass
+        _write_jsonb(Decimal(v), out)
+    elif isinstance(v, int):                             # an int subclass (numpy's, ...)
+        out.append(int.__repr__(int(v)))                 # type: ignore[call-overload]
+    elif isinstance(v, str):
+        out.append(_QUOTE(str(v)))
+    elif isinstance(v, dict):
+        _write_jsonb(dict(v), out)
+    elif isinstance(v, (list, tuple)):
+        _write_jsonb(list(v), out)
+    else:
+        raise TypeError(f"Object of type {t.__name__} is not JSON serializable")
+
+
+_FLOAT_INF = float("inf")
 
 
 _JSON_DUMPS = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
@@ -980,15 +1079,6 @@ def jsonb_key_order(key: str) -> tuple:
     """Where a key sorts in a jsonb object: shorter keys first, then by their bytes."""
     encoded = key.encode()
     return len(encoded), encoded
-
-
-def _jsonb_order(value: object) -> object:
-    if isinstance(value, dict):
-        keys = sorted(value, key=jsonb_key_order)
-        return {k: _jsonb_order(value[k]) for k in keys}
-    if isinstance(value, list):
-        return [_jsonb_order(v) for v in value]
-    return value
 
 
 def parse_literal_as(sql_type: str, text: str) -> object:

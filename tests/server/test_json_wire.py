@@ -75,3 +75,23 @@ def test_sqlalchemy_json_and_jsonb_columns(login):
     finally:
         meta.drop_all(engine)
         engine.dispose()
+
+
+NUMBERS = "SELECT '[1.50, 12345678901234567890.123, 1e2, -0.0, {\"b\": 1.0E+2}]'::jsonb, " \
+          "jsonb_build_object('n', 1.50::numeric), array['[2.50]'::jsonb]"
+
+
+def _raw_numbers(dsn: str, binary: bool) -> list:
+    """jsonb's text as the wire carries it (psycopg's parser replaced by the identity)."""
+    from psycopg.types.json import set_json_loads
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        set_json_loads(lambda s: s if isinstance(s, str) else bytes(s).decode(), conn)
+        return conn.cursor(binary=binary).execute(NUMBERS).fetchall()
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_jsonb_numbers_travel_as_postgresql_writes_them(dsn, pg_dsn, binary):
+    ours = _raw_numbers(dsn, binary)
+    assert ours == _raw_numbers(pg_dsn, binary)
+    assert ours[0][0] == '[1.50, 12345678901234567890.123, 100, 0.0, {"b": 100}]'
+    assert ours[0][1] == '{"n": 1.50}' and ours[0][2] == ['[2.50]']

@@ -417,7 +417,11 @@ def _aggregate(path: list, agg: L.LogicalAggregate, placed: _Placement) -> PlanS
     # coordinator, never repartitioned by the group keys onto the shards.
     # So does a merge of grouping sets: a set without a key needs every group of it.
     windows = any(isinstance(n, L.LogicalWindow) for n in path)
-    keys = [] if windows or agg.grouping_sets is not None else [f"k{i}" for i in range(g)]
+    # A jsonb key is not placed by hash either: equal documents ({"a": 1.0}, {"a": 1})
+    # are not equal texts (shuffle.HASHABLE), so their partials merge on the coordinator.
+    documents = any(t == types.JSON for _, t in cols[:g])
+    keys = [] if windows or documents or agg.grouping_sets is not None else \
+        [f"k{i}" for i in range(g)]
     return _finish(part, merge, "aggregate", keys, placed.catalog)
 
 

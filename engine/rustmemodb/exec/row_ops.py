@@ -24,6 +24,7 @@ from ..plan import logical as L
 from ..plan.expr import Call, ColRef, Const, Expr, OuterRef, Param, SubqueryExpr
 from ..plan.walk import map_expressions
 from .expr.row import compile_row
+from .jsonb_keys import hash_text
 
 # Live rows in a scanned table up to which the row path runs (plan/logical.py).
 SMALL_ROWS = L.SMALL_ROWS
@@ -157,12 +158,27 @@ def _group_value(v):
 _NAN = object()
 
 
+def _jsonb_value(v):
+    """A jsonb grouping key: its hash key (numbers in one form, as ``=`` compares)."""
+    return v if v is None else hash_text(v)
+
+
+def _key_parts(sql_types) -> list:
+    return [_jsonb_value if t == types.JSON else _group_value for t in sql_types]
+
+
+def _key_of(parts: list, key: tuple) -> tuple:
+    return tuple([f(v) for f, v in zip(parts, key)])
+
+
 def compile_aggregate(node: L.LogicalAggregate, child, row_fn):
     if node.grouping_sets is not None:
         raise Unsupported()
     if any(g.type == types.NUMERIC for g in node.groups):
         raise Unsupported()     # numerics group by value, not scale: the vector path
     groups = [row_fn(g) for g in node.groups]
+    jsonb = types.JSON in [g.type for g in node.groups]
+    parts = _key_parts([g.type for g in node.groups])
     aggs = []
     for a in node.aggregates:
         if a.distinct or a.filter is not None or a.order_by or a.extra or \
@@ -182,7 +198,7 @@ def compile_aggregate(node: L.LogicalAggregate, child, row_fn):
         keys_of: dict = {}
         for r in rows:
             key = tuple([g(r, p) for g in groups])
-            k = tuple(map(_group_value, key))
+            k = _key_of(parts, key) if jsonb else tuple(map(_group_value, key))
             members = buckets.get(k)
             if members is None:
                 members = buckets[k] = []
@@ -208,10 +224,13 @@ def compile_distinct(node: L.LogicalDistinct, child):
     if node.on is not None or any(t == types.NUMERIC for _, t in node.columns):
         raise Unsupported()     # numerics are distinct by value, not scale: the kernels
 
+    jsonb = types.JSON in node.types
+    parts = _key_parts(node.types)
+
     def distinct(ctx):
         seen, out = set(), []
         for r in child(ctx):
-            k = tuple(map(_group_value, r))
+            k = _key_of(parts, r) if jsonb else tuple(map(_group_value, r))
             if k not in seen:
                 seen.add(k)
                 out.append(r)
@@ -231,8 +250,8 @@ def compile_join(node: L.LogicalJoin, left, right, row_fn):
     if kind not in ("inner", "left", "right", "full", "cross", "semi", "anti") or any(
             le.type == types.NUMERIC for le, _ in node.equi_keys):
         raise Unsupported()     # numerics match by value, not scale: the kernels
-    lkeys = [row_fn(le) for le, _ in node.equi_keys]
-    rkeys = [row_fn(re_) for _, re_ in node.equi_keys]
+    lkeys = [_jsonb_key(row_fn(le), le.type) for le, _ in node.equi_keys]
+    rkeys = [_jsonb_key(row_fn(re_), le.type) for le, re_ in node.equi_keys]
     cond = row_fn(node.condition) if node.condition is not None else None
     lw, rw = len(node.left.columns), len(node.right.columns)
     lnull, rnull = (None,) * lw, (None,) * rw
@@ -285,6 +304,13 @@ def compile_join(node: L.LogicalJoin, left, right, row_fn):
             out.extend(lnull + rrow for j, rrow in enumerate(rrows) if j not in matched_right)
         return out
     return join
+
+
+def _jsonb_key(fn, sql_type: str):
+    """A join key function; a jsonb key as its hash key ({"a": 1.0} meets {"a": 1})."""
+    if sql_type != types.JSON:
+        return fn
+    return lambda row, params: _jsonb_value(fn(row, params))
 
 
 def _key_fn(fns):
@@ -413,6 +439,8 @@ def compile_subquery(expr: SubqueryExpr, env, compile_rows) -> RowSubquery:
 
     # numerics are equal by value whatever their scales or forms (keys, Decimals)
     numbers = expr.arg is not None and expr.arg.type == types.NUMERIC
+    # jsonb documents by their hash keys ({"a": 1.0} IN (SELECT '{"a": 1}'))
+    documents = expr.arg is not None and expr.arg.type == types.JSON
 
     def in_(row, params):
         values = [r[0] for r in rows_for(row, params)]
@@ -422,6 +450,9 @@ def compile_subquery(expr: SubqueryExpr, env, compile_rows) -> RowSubquery:
         if numbers and x is not None:
             x = numeric.key_value(x)
             values = [None if v is None else numeric.key_value(v) for v in values]
+        elif documents and x is not None:
+            x = hash_text(x)
+            values = [_jsonb_value(v) for v in values]
         if type(x) is float and x != x or not _nan_free(values):
             raise TooMany()
         if x is None:

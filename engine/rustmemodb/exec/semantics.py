@@ -19,6 +19,7 @@ import math
 
 from ..lazy_import import arrow as pa, compute as pc, numpy as np
 from .arrays import contiguous
+from .jsonb_keys import hash_keys
 
 from .. import errors, types
 from .. import infinity
@@ -191,13 +192,32 @@ def restored_key(t) -> bool:
     return pa.types.is_interval(t) or pa.types.is_binary(t)
 
 
-def restore_interval_keys(out_keys: list, spans: list, originals: list) -> list:
+def jsonb_hash_columns(columns: list, sql_types) -> tuple[list, tuple]:
+    """``columns`` with each jsonb one (by ``sql_types``) as its hash key (numbers in
+    one form, exec/jsonb_keys.py), and the positions whose keys differ from
+    the documents (to show through restore_interval_keys' ``also``)."""
+    if types.JSON not in sql_types:
+        return list(columns), ()
+    out, changed = [], []
+    for i, (c, t) in enumerate(zip(columns, sql_types)):
+        if t == types.JSON:
+            k = hash_keys(c)
+            if k is not c:
+                changed.append(i)
+            c = k
+        out.append(c)
+    return out, tuple(changed)
+
+
+def restore_interval_keys(out_keys: list, spans: list, originals: list,
+                          also: tuple = ()) -> list:
     """Group key columns showing, for each interval key, the value the group's first row
     had (PostgreSQL shows the first value it met), not the span it was grouped by.
-    The same for numerics, grouped by value (``1.1`` and ``1.10`` are one group).
+    The same for numerics, grouped by value (``1.1`` and ``1.10`` are one group), and
+    for the positions in ``also`` (jsonb documents grouped by their hash keys).
     ``out_keys``: the grouped key columns (spans for intervals); ``spans`` and
     ``originals``: the input key columns, hashed and as written."""
-    which = [i for i, o in enumerate(originals) if restored_key(o.type)]
+    which = [i for i, o in enumerate(originals) if restored_key(o.type) or i in also]
     if not which:
         return out_keys
     first: dict = {}

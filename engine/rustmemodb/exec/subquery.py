@@ -29,7 +29,7 @@ from .. import errors, numeric_arrays as na, types
 from ..plan.expr import OuterRef, SubqueryExpr
 from .expr.vector import as_array, evaluate
 from .run import run_plan
-from .semantics import hash_key
+from .semantics import hash_key, jsonb_hash_columns
 from .subquery_range import range_subquery
 from ..plan.expr import Expr
 from ..plan.logical import LogicalNode
@@ -156,10 +156,15 @@ def _apply(expr: SubqueryExpr, result: pa.Table, arg, n: int):
     if kind == "array":          # ARRAY(SELECT ...): the column, in the subquery's order
         t = types.arrow_type(expr.type)
         return pa.scalar(infinity.pylist(result.column(0).cast(t.value_type)), t)
+    values = result.column(0)
+    if expr.arg is not None and expr.arg.type == types.JSON and (
+            kind == "in" or kind in ("any:eq", "all:ne")):
+        # jsonb matched by hash key: {"a": 1.0} IN (SELECT '{"a": 1}') is true
+        arg, values = jsonb_hash_columns([arg, values], [types.JSON, types.JSON])[0]
     if kind == "in":
-        return _quantified("any", "eq", arg, result.column(0))
+        return _quantified("any", "eq", arg, values)
     quant, op = kind.split(":")
-    return _quantified(quant, op, arg, result.column(0))
+    return _quantified(quant, op, arg, values)
 
 
 _CMP = {"eq": kernel("equal"), "ne": kernel("not_equal"), "lt": kernel("less"), "le": kernel("less_equal"),

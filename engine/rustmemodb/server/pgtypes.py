@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
-import json
 import math
 import re
 import struct
@@ -90,8 +89,10 @@ ARRAY_OID = {INT8: 1016, FLOAT8: 1022, TEXT: 1009, BOOL: 1000, TIMESTAMP: 1115, 
 
 
 def conversion_columns(columns) -> list:
-    """``columns`` as the rows are converted for the wire: a json column stays its text
-    (the DB-API parses json; the wire sends it as written), so it converts as TEXT; a
+    """``columns`` as the rows are converted for the wire: a json or jsonb column stays
+    its text (the DB-API parses documents; the wire sends json as written and jsonb's
+    stored text, which is jsonb_out's: parsing it would turn 1.50 into 1.5), so it
+    converts as TEXT; a
     column described by its declaration (int4, numeric, float4, varchar: ``declared_type``)
     converts as the engine type it is stored as."""
     if not any(t in _CONVERTED_AS for _, t in columns):
@@ -100,7 +101,9 @@ def conversion_columns(columns) -> list:
 
 
 _CONVERTED_AS = {types.JSONT: types.TEXT,
-                 types.array_of(types.JSONT): types.array_of(types.TEXT)}
+                 types.array_of(types.JSONT): types.array_of(types.TEXT),
+                 types.JSON: types.TEXT,
+                 types.array_of(types.JSON): types.array_of(types.TEXT)}
 
 
 def described_as(columns: list, described: list | None, engine: list | None) -> list:
@@ -196,10 +199,6 @@ def _shortest(v: float) -> tuple[str, int]:
     return digits.rstrip("0") or "0", exp
 
 
-def _text_json(v: Any) -> str:
-    return json.dumps(v, ensure_ascii=False)   # separators ", " and ": " as jsonb prints
-
-
 _TEXT_OUT: dict[str, Callable[[Any], str]] = {
     types.INTEGER: str,
     types.FLOAT: format_float,
@@ -209,7 +208,7 @@ _TEXT_OUT: dict[str, Callable[[Any], str]] = {
     types.TIMESTAMPTZ: lambda v: types.format_timestamptz(v, WIRE_ZONE.get()),
     types.DATE: types.format_date,
     types.UUID: str,
-    types.JSON: _text_json,
+    types.JSON: str,            # jsonb: its stored text, jsonb_out's (conversion_columns)
     types.JSONT: str,           # json: the text as written (never parsed on the way out)
     types.INTERVAL: str,        # IntervalStyle 'postgres' (types.Interval.__str__)
     types.TIME: types.format_time,
@@ -283,7 +282,7 @@ _BIN_OUT: dict[str, Callable[[Any], bytes]] = {
     types.DATE: lambda v: _i(int(v) if isinstance(v, infinity.Infinite)
                              else v.toordinal() - _PG_EPOCH_ORDINAL),
     types.UUID: lambda v: (v if isinstance(v, uuid.UUID) else uuid.UUID(str(v))).bytes,
-    types.JSON: lambda v: b"\x01" + _text_json(v).encode(),
+    types.JSON: lambda v: b"\x01" + v.encode(),   # jsonb_send: version 1, then the text
     types.JSONT: lambda v: v.encode(),     # json_send: the text
     types.INTERVAL: _bin_interval,
     types.TIME: lambda v: _q(types.time_micros(v)),
@@ -432,7 +431,8 @@ def _bin_array(element_type: str) -> Callable[[Any], bytes]:
 def _bin_record(sql_type: str) -> Callable[[Any], bytes]:
     """Binary record (record_send): the field count, then each field's type OID, length
     (-1: NULL) and binary value."""
-    fields = [(result_oid_of(t), binary_encoder(t)) for _f, t in composite.fields_of(sql_type)]
+    fields = [(result_oid_of(t), _PARSED_FIELD.get(t) or binary_encoder(t))
+              for _f, t in composite.fields_of(sql_type)]
 
     def encode(v) -> bytes:
         parts = [_i(len(fields))]
@@ -444,6 +444,14 @@ def _bin_record(sql_type: str) -> Callable[[Any], bytes]:
                 parts.append(_i(oid) + _i(len(data)) + data)
         return b"".join(parts)
     return encode
+
+
+# a record's json/jsonb field reaches the encoder parsed (composite.python_value), not as
+# the text a jsonb column keeps (conversion_columns): written again from the value
+_PARSED_FIELD: dict[str, Callable[[Any], bytes]] = {
+    types.JSON: lambda v: b"\x01" + types.canonical_json(v).encode(),
+    types.JSONT: lambda v: types.json_text_of(v).encode(),
+}
 
 
 def binary_encoder(sql_type: str) -> Callable[[Any], bytes]:

@@ -33,7 +33,9 @@ from .cast import from_text, to_text, format_float
 from .series import generate_series, series_type
 from .string import like_functions
 from ..expr.rowwise import map_rows
+from ..jsonb_keys import hash_text
 from ..semantics import hash_key
+from .jsonb_order import sort_key
 from .ordered_set import register_aggregates as register_ordered_set
 from .aggregate import _sorted
 from ...plan.aggregates import AGGREGATE_TYPES
@@ -597,20 +599,24 @@ def _sorted_by_value(values: list, descending: bool, nulls_first: bool) -> list:
 
 def _array_agg_distinct(values, a):
     """DISTINCT: each value once, NULL too, sorted (NULL last), as PostgreSQL's sort does.
-    Numerics are one value per number (1.5 and 1.50: the first one met is kept)."""
+    Numerics are one value per number (1.5 and 1.50: the first one met is kept), jsonb
+    documents one per document as ``=`` compares them."""
     if not values:
         return None
     numbers = bool(a.args) and getattr(a.args[0], "type", None) == types.NUMERIC
+    # jsonb: one value per document by its hash key, sorted in jsonb's order
+    documents = bool(a.args) and getattr(a.args[0], "type", None) == types.JSON
     seen, out, has_null = set(), [], False
     for v in values:
         if v is None:
             has_null = True
             continue
-        k = numeric.value_part(v) if numbers else v if v == v else "NaN"
+        k = numeric.value_part(v) if numbers else hash_text(v) if documents else \
+            v if v == v else "NaN"
         if k not in seen:
             seen.add(k)
             out.append(v)
-    out.sort(key=numeric.value_part if numbers else None)
+    out.sort(key=numeric.value_part if numbers else sort_key if documents else None)
     if a.order_by and a.order_by[0][1]:
         out.reverse()
     return ([None] if has_null and a.order_by and a.order_by[0][2] else []) + out + \

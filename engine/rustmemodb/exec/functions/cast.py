@@ -9,8 +9,8 @@ bind time by ``castable``.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
+from decimal import Decimal
 
 from ...lazy_import import arrow as pa, compute as pc
 
@@ -172,10 +172,10 @@ def _numeric_cast(value, src: str, dst: str):
     if src == MONEY:
         return numeric.encode(money.to_decimal(value))
     if src == J:
-        v = json.loads(value)
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            _from_jsonb(value, F)         # the error naming the document's kind
-        return numeric.encode(numeric.parse(value.strip()))
+        v = types.load_jsonb(value)
+        if isinstance(v, bool) or not isinstance(v, (int, Decimal)):
+            _from_jsonb(value, NU)        # the error naming the document's kind
+        return numeric.encode(numeric.as_decimal(v))
     return numeric.of_python(value)
 
 
@@ -189,21 +189,23 @@ def _cast_infinite(value: infinity.Infinite, dst: str):
     return value
 
 
-_SQL_NAMES = {I: "bigint", F: "double precision", B: "boolean"}
+_SQL_NAMES = {I: "bigint", F: "double precision", B: "boolean", NU: "numeric"}
 
 
 def _from_jsonb(doc: str, dst: str):
     """``doc::int`` / ``::float8`` / ``::boolean`` of a jsonb scalar (PostgreSQL 11+): a
-    number or a boolean as itself, any other kind of document 22023 naming it."""
-    v = json.loads(doc)
+    number or a boolean as itself (a number is numeric: to an integer rounded half away
+    from zero, exactly), any other kind of document 22023 naming it."""
+    v = types.load_jsonb(doc)
     want_bool = dst == B
-    if isinstance(v, bool) == want_bool and isinstance(v, (bool, int, float)):
-        if dst == I:    # numeric -> bigint rounds half away from zero
-            return types.check_int(int(v) if isinstance(v, int) else
-                                   int(math.copysign(math.floor(abs(v) + 0.5), v)))
-        return float(v) if dst == F else v
+    if isinstance(v, bool) == want_bool and isinstance(v, (bool, int, Decimal)):
+        if dst == I:
+            return types.check_int(v) if type(v) is int else numeric.to_int(v)
+        if dst == F:
+            return float(v) if type(v) is int else numeric.to_float(v)
+        return v
     kind = ("null" if v is None else "string" if isinstance(v, str) else "boolean"
-            if isinstance(v, bool) else "numeric" if isinstance(v, (int, float)) else
+            if isinstance(v, bool) else "numeric" if isinstance(v, (int, Decimal)) else
             "array" if isinstance(v, list) else "object")
     raise errors.sql_error("22023", f"cannot cast jsonb {kind} to type {_SQL_NAMES[dst]}")
 

@@ -16,11 +16,11 @@ json[b]_array_length, json[b]_build_object / _build_array, to_json[b].
 from __future__ import annotations
 
 import datetime as dt
-import json as _json
+from decimal import Decimal
 
 from ...lazy_import import arrow as pa
 
-from ... import errors, infinity, statement_limits, types
+from ... import errors, infinity, numeric, statement_limits, types
 from .cast import format_float
 from .registry import ScalarFunction
 
@@ -28,7 +28,7 @@ J, T, I, N = types.JSON, types.TEXT, types.INTEGER, types.NULL
 
 
 def _parse(text):
-    return _json.loads(text)
+    return types.load_jsonb(text)      # numbers exact: Decimal / int
 
 
 def _step(value, key):
@@ -84,7 +84,10 @@ def _get_row(as_text: bool):
     out = _as_text if as_text else _as_json
 
     def row(doc, key):
-        return out(*_step(_parse(doc), key))
+        v = _parse(doc)
+        if isinstance(key, int) and not isinstance(v, (list, dict)):
+            v = [v]     # a top-level scalar is a one-element array to -> n (PostgreSQL's)
+        return out(*_step(v, key))
     return row
 
 
@@ -138,7 +141,7 @@ def _typeof(doc):
         return "null"
     if isinstance(v, bool):
         return "boolean"
-    if isinstance(v, (int, float)):
+    if isinstance(v, (int, Decimal)):
         return "number"
     if isinstance(v, str):
         return "string"
@@ -159,8 +162,10 @@ def _py(v):
         return str(v)                # '"infinity"', as PostgreSQL's to_json
     if v is None or isinstance(v, (dict, str, bool, int)):
         return v
-    if isinstance(v, float):
-        return v if v == v and v not in (_INF, -_INF) else format_float(v)
+    if isinstance(v, float):      # jsonb's number: numeric_in of float8out's text
+        return numeric.of_float8(v) if v == v and v not in (_INF, -_INF) else format_float(v)
+    if isinstance(v, Decimal):
+        return v if v.is_finite() else numeric.format(v)
     if isinstance(v, (list, tuple)):
         return [_py(x) for x in v]
     if isinstance(v, dt.datetime) and v.tzinfo is not None:
@@ -218,7 +223,21 @@ def _to_json(v):
     return types.canonical_json(_py(v))
 
 
+def number_doc(key) -> str:
+    """A numeric (storage key or Decimal) as the jsonb document of it: the number at its
+    scale; NaN and the infinities as strings, as PostgreSQL's to_jsonb writes them."""
+    d = numeric.decode(key)
+    text = numeric.format(d)
+    return text if d.is_finite() else '"' + text + '"'
+
+
 def register(reg) -> None:
+    # a numeric handed to a JSON writer (sql/bind/network_args.py json_numbers)
+    na = types.array_of(types.NUMERIC)
+    reg.add(ScalarFunction("numeric_jsonb", lambda ts: J if ts == [types.NUMERIC] else
+                           types.array_of(J) if ts == [na] else None, None,
+                           lambda v: [None if x is None else number_doc(x) for x in v]
+                           if isinstance(v, list) else number_doc(v)))
     for name, as_text in (("json_get", False), ("json_get_text", True)):
         row = _get_row(as_text)
         reg.add(ScalarFunction(name, _get_resolve(T if as_text else J), _vector(row), row))

@@ -19,9 +19,11 @@ else), as for the jsonb builders (json.py). Keys keep the order they are given i
 from __future__ import annotations
 
 import json as _json
+from decimal import Decimal
 
-from ... import errors, types
+from ... import errors, infinity, numeric, types
 from .array import parse_array_literal
+from .cast import format_float
 from .json import _py
 from .registry import ScalarFunction
 
@@ -42,10 +44,13 @@ def _compact(v) -> str:
         return "true"
     if v is False:
         return "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return _STRING.encode(v)
+    if isinstance(v, int) and not isinstance(v, infinity.Infinite):   # (a date's: _py)
+        return str(int(v))
+    if isinstance(v, float):       # float8out's text; NaN and infinities as strings
+        text = format_float(v)
+        return text if v == v and v not in (_INF, -_INF) else quote(text)
+    if isinstance(v, Decimal):     # numeric_out's text (json keeps 1.50 as 1.50)
+        return numeric.format(v) if v.is_finite() else quote(numeric.format(v))
     if isinstance(v, str):
         return quote(v)
     if isinstance(v, (list, tuple)):
@@ -53,6 +58,9 @@ def _compact(v) -> str:
     if isinstance(v, dict):
         return "{" + ",".join(quote(str(k)) + ":" + _compact(x) for k, x in v.items()) + "}"
     return _compact(_py(v))
+
+
+_INF = float("inf")
 
 
 def text_of(v, kind: str = "-") -> str:
@@ -63,7 +71,7 @@ def text_of(v, kind: str = "-") -> str:
         return v
     if kind == "J":
         return "[" + ",".join("null" if x is None else x for x in v) + "]"
-    return _compact(_py(v))
+    return _compact(v)
 
 
 def _key(k) -> str:

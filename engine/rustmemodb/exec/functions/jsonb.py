@@ -33,7 +33,7 @@ TA, JA = types.array_of(types.TEXT), types.array_of(types.JSON)
 
 
 def _parse(text: str):
-    return _json.loads(text)
+    return types.load_jsonb(text)      # numbers exact (Decimal / int), as jsonb keeps them
 
 
 def _doc(value) -> str:

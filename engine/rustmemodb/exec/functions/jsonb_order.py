@@ -8,19 +8,21 @@ array (so ``[] < null`` and ``1 < [1]``). ``sort_key`` turns a document into byt
 bytewise order is that order and whose equality is jsonb's ``=``; the operators here
 compare those keys, and the binder sorts jsonb by ``jsonb_sortkey`` (sql/bind/sort_keys.py).
 
+Hashing (GROUP BY, DISTINCT, set operations, hash joins, IN (subquery), PARTITION BY)
+groups a document by its text with every number in one form (exec/jsonb_keys.py).
+
 Equality keeps a fast path: canonical texts that are equal are equal documents, and texts
 that differ can only be equal documents when a number is written in two forms (1.0 and 1),
 so only those rows are parsed.
 """
 from __future__ import annotations
 
-import json as _json
-import re
 from decimal import Decimal
 
 from ...lazy_import import arrow as pa, compute as pc
-from ... import infinity, types
+from ... import infinity, numeric, types
 from ..expr.rowwise import map_rows
+from ..jsonb_keys import NUMBER_FORM
 from .registry import ScalarFunction
 
 J, N, B, BYTEA = types.JSON, types.NULL, types.BOOLEAN, types.BYTEA
@@ -30,14 +32,12 @@ _NULL, _STRING, _NUMBER, _BOOL, _ARRAY, _OBJECT = b"\x00", b"\x01", b"\x02", b"\
 _NEGATIVE, _ZERO, _POSITIVE = b"\x01", b"\x02", b"\x03"
 _EXP_BIAS = 1 << 63
 _INVERT_DIGITS = bytes.maketrans(b"0123456789", b"9876543210")
-# where a number may be written in a form another text writes differently (1.0, 1e3)
-_NUMBER_FORM = re.compile(r"[0-9][.eE]")
-_NUMBER_FORM_PATTERN = _NUMBER_FORM.pattern
+_NUMBER_FORM, _NUMBER_FORM_PATTERN = NUMBER_FORM, NUMBER_FORM.pattern
 
 
 def sort_key(text: str) -> bytes:
     """The bytes that order and equate jsonb ``text`` as PostgreSQL does."""
-    value = _json.loads(text, parse_float=Decimal)
+    value = types.load_jsonb(text)
     out = bytearray()
     if not isinstance(value, (dict, list)):
         # a raw scalar: a one-element array that sorts before real ones (their flag is 1)
@@ -84,7 +84,7 @@ def _number(v, out: bytearray) -> None:
     if not d:
         out += _ZERO
         return
-    sign, digits, exp = d.normalize().as_tuple()
+    sign, digits, exp = d.normalize(numeric.CTX).as_tuple()   # every digit (not prec 28)
     magnitude = len(digits) + exp              # value = 0.d1d2... x 10**magnitude
     text = bytes(48 + x for x in digits)
     if sign:   # more magnitude, or more digits, is a smaller negative number

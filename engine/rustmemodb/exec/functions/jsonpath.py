@@ -22,8 +22,9 @@ from __future__ import annotations
 import functools
 import math
 import re
+from decimal import Decimal
 
-from ... import errors
+from ... import errors, numeric
 
 # ---- tokens --------------------------------------------------------------------------------
 
@@ -192,7 +193,8 @@ class _Parser:
         if kind == "var":
             return ("var", _unquote(value[1:]) if value[1:2] == '"' else value[1:])
         if kind == "num":
-            return ("lit", float(value) if any(c in value for c in ".eE") else int(value))
+            return ("lit", numeric.of_json(value) if any(c in value for c in ".eE")
+                    else int(value))
         if kind == "str":
             return ("lit", _unquote(value))
         if kind == "word" and value in ("true", "false", "null"):
@@ -306,7 +308,8 @@ class _Context:
 
 
 def _is_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    # a jsonb number is an int or an exact Decimal (types.load_jsonb): numeric
+    return isinstance(v, (int, Decimal)) and not isinstance(v, bool)
 
 
 def _structural(ctx: _Context, sqlstate: str, message: str) -> list:
@@ -398,7 +401,8 @@ def _eval(node, ctx: _Context, current, last: int | None = None) -> list:
                 out.extend(got) if isinstance(got, _Pairs) else out.append(got)
         return out
     if op == "neg":
-        return [-_number(v, "unary minus") for v in _eval(node[1], ctx, current, last)]
+        return [_negate(_number(v, "unary minus"))
+                for v in _eval(node[1], ctx, current, last)]
     if op == "arith":
         left, right = (_eval(n, ctx, current, last) for n in node[2:4])
         if len(left) != 1 or len(right) != 1:
@@ -438,20 +442,23 @@ def _number(v, what: str):
     return v
 
 
+def _negate(v):
+    return -v if type(v) is int else numeric.negate(v)
+
+
+# numeric's operators, as PostgreSQL's jsonpath computes: scales kept (1.50 + 1 is 2.50),
+# division at numeric's own scale (7 / 2 is 3.5000000000000000)
+_NUMERIC_OPS = {"+": numeric.add, "-": numeric.sub, "*": numeric.mul, "/": numeric.div,
+                "%": numeric.mod}
+
+
 def _arith(op: str, a, b):
-    if op in ("/", "%") and b == 0:
-        raise errors.sql_error("22012", "division by zero")
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op == "*":
-        return a * b
-    if op == "/":
-        q = a / b
-        return int(q) if isinstance(a, int) and isinstance(b, int) and q == int(q) else q
-    return math.fmod(a, b) if isinstance(a, float) or isinstance(b, float) else \
-        int(math.fmod(a, b))
+    if type(a) is int and type(b) is int and op in ("+", "-", "*"):
+        return a + b if op == "+" else a - b if op == "-" else a * b
+    return _NUMERIC_OPS[op](numeric.as_decimal(a), numeric.as_decimal(b))
+
+
+_FLOAT8_MAX = Decimal("1.7976931348623157e308")
 
 
 def _method(name: str, v, ctx: _Context):
@@ -472,21 +479,34 @@ def _method(name: str, v, ctx: _Context):
                                             "applied to an object")
         return _Pairs({"key": k, "value": val, "id": 0} for k, val in v.items())
     if name == "double":
+        # a number stays itself (checked to fit a float8); a string is read as float8
+        # and becomes the numeric of it (float8_numeric: 15 digits)
         if isinstance(v, str):
             try:
-                return float(v)
+                f = float(v)
             except ValueError:
-                pass
-        elif _is_number(v):
-            return float(v)
+                f = math.nan
+            if f != f or f in (math.inf, -math.inf) or "_" in v:
+                raise errors.sql_error("22036", "string argument of jsonpath item method "
+                                                ".double() is not a valid representation "
+                                                "of a double precision number")
+            return numeric.from_float(f)
+        if _is_number(v):
+            if abs(v) > _FLOAT8_MAX:
+                raise errors.sql_error("22036", "numeric argument of jsonpath item method "
+                                                ".double() is out of range for type "
+                                                "double precision")
+            return v
         raise errors.sql_error("22039", "jsonpath item method .double() can only be applied "
                                         "to a string or numeric value")
     if not _is_number(v):
         raise errors.sql_error("22039", f"jsonpath item method .{name}() can only be "
                                         "applied to a numeric value")
+    if type(v) is int:
+        return abs(v) if name == "abs" else v
     if name == "abs":
-        return abs(v)
-    return int(math.ceil(v) if name == "ceiling" else math.floor(v))
+        return v.copy_abs()
+    return numeric.ceil(v) if name == "ceiling" else numeric.floor(v)
 
 
 def _truth(node, ctx: _Context, current):

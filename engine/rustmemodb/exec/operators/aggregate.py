@@ -27,7 +27,8 @@ from ...plan.logical import LogicalAggregate, LogicalJoin
 from ..expr.vector import as_array, evaluate
 from ..functions.aggregate_pairs import pair_aggregate
 from ..functions.datetime import scale_interval
-from ..semantics import restore_interval_keys, restored_key, sort_keys_for
+from ..semantics import (jsonb_hash_columns, restore_interval_keys, restored_key,
+                         sort_keys_for)
 from ..run import operator, run_plan
 from .grouped_numpy import (BLOCK, count_distinct_codes, few_slots, group_ids,
                             grouped_int_bincount)
@@ -65,7 +66,9 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
                               per_row=not node.aggregates or
                               not all(a.star for a in node.aggregates)) \
         if len(originals) == 1 and node.grouping_sets is None else None
-    keys = [whole[0]] if whole is not None else [group_key(k) for k in originals]
+    hashed, jsonb = jsonb_hash_columns(originals, [g.type for g in node.groups]) \
+        if whole is None else (originals, ())
+    keys = [whole[0]] if whole is not None else [group_key(k) for k in hashed]
     inputs = []
     for a in node.aggregates:
         if a.star or a.fn == "grouping":     # GROUPING(): a constant per grouping set
@@ -81,6 +84,8 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
             continue
         if pa.types.is_interval(v.type) and a.distinct:
             v = group_key(v)                 # count(DISTINCT i): equal spans are one value
+        elif a.distinct and a.fn == "count" and a.args[0].type == types.JSON:
+            v = jsonb_hash_columns([v], [types.JSON])[0][0]   # {"a": 1.0} is {"a": 1}
         elif pa.types.is_floating(v.type) and (a.distinct or a.fn not in _PLAIN):
             # one NaN, one zero, as PostgreSQL compares floats: only where values are
             # compared with each other (sum/avg/min/max/count need no copy of 5M floats)
@@ -94,7 +99,8 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
         inputs.append(v)
     if node.grouping_sets is not None:
         from .grouping_sets import aggregate_sets      # it groups each set through here
-        return aggregate_sets(node, keys, inputs, n, ctx)
+        out = aggregate_sets(node, keys, inputs, n, ctx)
+        return _shown_documents(out, jsonb, hashed, originals) if jsonb else out
     if whole is not None:
         coded = _key_as_integer(node)
         out = grouped_int_bincount(coded.aggregates, keys, inputs, coded.columns,
@@ -103,10 +109,23 @@ def aggregate(node: LogicalAggregate, ctx) -> pa.Table:
             out = aggregate_keys(coded, keys, inputs, n, ctx)
         return _decode_whole_numbers(node, out, whole[1])
     out = aggregate_keys(node, keys, inputs, n, ctx)
-    if any(restored_key(k.type) for k in originals):   # grouped by span / by value
+    if jsonb or any(restored_key(k.type) for k in originals):   # by span / by value
         nk = len(keys)
-        shown = restore_interval_keys(out.columns[:nk], keys, originals)
+        shown = restore_interval_keys(out.columns[:nk], keys, originals, jsonb)
         out = pa.Table.from_arrays(shown + out.columns[nk:], names=out.column_names)
+    return out
+
+
+def _shown_documents(out: pa.Table, which: tuple, hashed: list, originals: list) -> pa.Table:
+    """Grouping sets' jsonb key columns showing, for each group, the first document of
+    it met (the groups were formed by hash keys: jsonb_hash_columns)."""
+    for i in which:
+        first: dict = {}
+        for k, doc in zip(infinity.pylist(hashed[i]), infinity.pylist(originals[i])):
+            first.setdefault(k, doc)
+        shown = [None if k is None else first.get(k, k)
+                 for k in infinity.pylist(out.column(i))]
+        out = out.set_column(i, out.field(i), pa.array(shown, out.field(i).type))
     return out
 
 

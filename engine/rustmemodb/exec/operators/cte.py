@@ -30,6 +30,7 @@ import pyarrow as pa
 from ... import numeric_arrays, types
 from ...plan.logical import LogicalCTERef, LogicalRecursiveCTE, LogicalWithWrites
 from ..run import operator, run_plan
+from ..semantics import jsonb_hash_columns
 from .relational import distinct_table
 
 
@@ -70,8 +71,8 @@ def recursive_cte(node: LogicalRecursiveCTE, ctx) -> pa.Table:
     anchor = _typed(run_plan(node.anchor, ctx), node.columns)
     seen: set | None = None
     if not node.union_all:
-        anchor = distinct_table(anchor)
-        seen = set(_rows(anchor))
+        anchor = distinct_table(anchor, node.types)
+        seen = set(_rows(anchor, node.types))
     parts, working = [anchor], anchor
     key = ("working", id(node.cte))
     budget = ctx.cte_limits.get(id(node))      # rows a LIMIT above will keep
@@ -82,10 +83,10 @@ def recursive_cte(node: LogicalRecursiveCTE, ctx) -> pa.Table:
         _forget_subqueries(ctx)
         step = _typed(run_plan(node.recursive, ctx), node.columns)
         if seen is not None and step.num_rows:
-            step = distinct_table(step)
-            fresh = [r not in seen for r in _rows(step)]
+            step = distinct_table(step, node.types)
+            fresh = [r not in seen for r in _rows(step, node.types)]
             step = step.filter(pa.array(fresh, pa.bool_()))
-            seen.update(_rows(step))
+            seen.update(_rows(step, node.types))
         parts.append(step)
         produced += step.num_rows
         working = step
@@ -94,8 +95,9 @@ def recursive_cte(node: LogicalRecursiveCTE, ctx) -> pa.Table:
     return pa.concat_tables(parts)
 
 
-def _rows(t: pa.Table):
-    cols = [types.py_values(c) for c in t.columns]
+def _rows(t: pa.Table, sql_types):
+    """The rows as hashable tuples, a jsonb document as its hash key (UNION's equality)."""
+    cols = [types.py_values(c) for c in jsonb_hash_columns(t.columns, sql_types)[0]]
     return list(zip(*cols)) if cols else [() for _ in range(t.num_rows)]
 
 

@@ -31,12 +31,12 @@ from ... import infinity
 from ...lazy_import import arrow as pa, compute as pc, numpy as np
 from ..arrays import contiguous
 
-from ... import errors, numeric_arrays
+from ... import errors, numeric_arrays, types
 from ... import statement_limits as limits
 from ...plan.logical import LogicalJoin
 from ..expr.vector import as_array, evaluate
 from ..run import operator, run_plan
-from ..semantics import hash_key
+from ..semantics import hash_key, jsonb_hash_columns
 from ...plan.expr import column_refs
 
 # Direct addressing (_dense_pairs) may span the probe side's rows too, not only the
@@ -109,6 +109,8 @@ def _equi_pairs(node, left, right, ctx) -> tuple[np.ndarray, np.ndarray]:
     for le, re_ in node.equi_keys:
         lk = as_array(evaluate(le, left, ctx), left.num_rows)
         rk = as_array(evaluate(re_, right, ctx), right.num_rows)
+        if le.type == types.JSON:    # documents meet by hash key: {"a": 1.0} = {"a": 1}
+            lk, rk = jsonb_hash_columns([lk, rk], [types.JSON, types.JSON])[0]
         lk, rk = _common_key_type(lk, rk)
         lkeys.append(lk)
         rkeys.append(rk)

@@ -17,7 +17,7 @@ from ...plan.logical import (LogicalDistinct, LogicalFilter, LogicalLimit, Logic
                              LogicalSort, LogicalSort as _Sort, LogicalCTERef, LogicalRecursiveCTE)
 from ... import statement_limits as limits
 from ..expr.vector import as_array, evaluate
-from ..semantics import restore_interval_keys, sort_keys_for
+from ..semantics import jsonb_hash_columns, restore_interval_keys, sort_keys_for
 from ..run import operator, run_plan
 from .aggregate import group_key, _restore
 from ..functions.array import sort_ranks
@@ -209,19 +209,22 @@ def _count(e, ctx, what: str) -> int | None:
 @operator(LogicalDistinct)
 def distinct(node: LogicalDistinct, ctx) -> pa.Table:
     table = run_plan(node.child, ctx)
-    return distinct_table(table)
+    return distinct_table(table, node.types)
 
 
-def distinct_table(table: pa.Table) -> pa.Table:
+def distinct_table(table: pa.Table, sql_types=()) -> pa.Table:
+    """The distinct rows of ``table``; ``sql_types``: its columns' types (jsonb columns
+    are told apart by their hash keys, jsonb_hash_columns)."""
     if table.num_rows <= 1:
         return table
     names = table.column_names
-    keys = [group_key(c) for c in table.columns]
+    hashed, jsonb = jsonb_hash_columns(table.columns, sql_types)
+    keys = [group_key(c) for c in hashed]
     tmp = pa.Table.from_arrays(keys, names=[f"c{i}" for i in range(len(names))])
     out = tmp.group_by(tmp.column_names, use_threads=False).aggregate([])
     out = out.select(tmp.column_names)
     cols = [_restore(c, f.type) for c, f in zip(out.columns, table.schema)]
     originals = [contiguous(c)
                  for c in table.columns]
-    cols = restore_interval_keys(cols, keys, originals)     # intervals: equal by span
+    cols = restore_interval_keys(cols, keys, originals, jsonb)  # intervals: by span
     return pa.Table.from_arrays(cols, names=names)

@@ -22,26 +22,29 @@ from .relational import distinct_table
 from .join import hash_friendly
 from .aggregate import _restore
 from ..arrays import contiguous
-from ..semantics import restore_interval_keys
+from ..semantics import jsonb_hash_columns, restore_interval_keys
 
 
 @operator(LogicalSetOp)
 def set_operation(node: LogicalSetOp, ctx) -> pa.Table:
     left = _conform(run_plan(node.left, ctx), node.columns)
     right = _conform(run_plan(node.right, ctx), node.columns)
-    return combine(node.kind, node.all, left, right)
+    return combine(node.kind, node.all, left, right, node.types)
 
 
-def combine(kind: str, all_: bool, left: pa.Table, right: pa.Table) -> pa.Table:
+def combine(kind: str, all_: bool, left: pa.Table, right: pa.Table,
+            sql_types=()) -> pa.Table:
+    """``sql_types``: the columns' types (a jsonb row matches by its hash key)."""
     if kind == "union":
         both = pa.concat_tables([left, right])
-        return both if all_ else distinct_table(both)
+        return both if all_ else distinct_table(both, sql_types)
     names = left.column_names
     keys = [f"c{i}" for i in range(len(names))]
     tagged = pa.concat_tables([
         _tag(left, keys, 1, 0), _tag(right, keys, 0, 1)])
     originals = [contiguous(tagged.column(k)) for k in keys]
-    tagged = pa.Table.from_arrays([hash_friendly(c) for c in tagged.columns],
+    hashed, jsonb = jsonb_hash_columns(tagged.columns, list(sql_types) + ["", ""])
+    tagged = pa.Table.from_arrays([hash_friendly(c) for c in hashed],
                                   names=tagged.column_names)
     counts = tagged.group_by(keys, use_threads=False).aggregate(
         [("__l", "sum"), ("__r", "sum")])
@@ -54,12 +57,14 @@ def combine(kind: str, all_: bool, left: pa.Table, right: pa.Table) -> pa.Table:
     idx = np.repeat(np.arange(len(copies), dtype=np.int64), copies)
     out = counts.select(keys).take(pa.array(idx))
     cols = [_restore(c, f.type) for c, f in zip(out.columns, left.schema)]
-    if any(pa.types.is_binary(o.type) for o in originals):
-        # numerics are matched by value (the key without its scale): each shows a value
-        # it had, not the bare key (intervals keep showing their span, as before)
-        shown = restore_interval_keys(out.columns, [tagged.column(k) for k in keys], originals)
-        cols = [s if pa.types.is_binary(o.type) else c
-                for c, s, o in zip(cols, shown, originals)]
+    if jsonb or any(pa.types.is_binary(o.type) for o in originals):
+        # numerics are matched by value (the key without its scale), jsonb by its hash
+        # key: each shows a value it had, not the bare key (intervals keep showing their
+        # span, as before)
+        shown = restore_interval_keys(out.columns, [tagged.column(k) for k in keys],
+                                      originals, jsonb)
+        cols = [s if pa.types.is_binary(o.type) or i in jsonb else c
+                for i, (c, s, o) in enumerate(zip(cols, shown, originals))]
     return pa.Table.from_arrays(cols, names=names)
 
 

@@ -41,7 +41,7 @@ from .window_spread import frame_spread
 from ..functions.aggregate_pairs import as_floats, finish, frame_extreme, frame_states, valid_mask
 from ..functions.arith import add_interval_to
 from ..functions.datetime import scale_interval
-from ..semantics import hash_key, sort_keys_for
+from ..semantics import hash_key, jsonb_hash_columns, sort_keys_for
 from ..run import operator, run_plan
 from .window_collect import COLLECTING, collect
 from ... import infinity
@@ -71,7 +71,9 @@ class _Layout:
         n = self.n = table.num_rows
         # One contiguous array per key: Arrow sorts a table of chunked columns (a stored
         # table's 64k-row chunks) by merging per-chunk sorts, several times slower.
+        # a jsonb partition key as its hash key: {"a": 1.0} and {"a": 1} are one partition
         pcols = [contiguous(as_array(evaluate(e, table, ctx), n)) for e in call.partition]
+        pcols = jsonb_hash_columns(pcols, [e.type for e in call.partition])[0]
         ocols = [contiguous(as_array(evaluate(e, table, ctx), n)) for e, _, _ in call.order]
         # sort_keys_for: an interval (no Arrow sort kernel) sorts by its span, in parts
         keys = [k for c in pcols for k in sort_keys_for(c, "ascending", "at_end")]
@@ -713,8 +715,9 @@ def distinct_on(node: LogicalDistinctOn, ctx) -> pa.Table:
     if n <= 1 or not node.keys:
         return table.slice(0, min(n, 1)) if not node.keys else table
     # hash_key: keys as GROUP BY sees them (2.5 and 2.50 one numeric, -0.0 and 0.0 one float)
-    cols = {f"k{i}": hash_key(as_array(evaluate(k, table, ctx), n))
-            for i, k in enumerate(node.keys)}
+    keys = jsonb_hash_columns([as_array(evaluate(k, table, ctx), n) for k in node.keys],
+                              [k.type for k in node.keys])[0]   # jsonb: numbers in one form
+    cols = {f"k{i}": hash_key(k) for i, k in enumerate(keys)}
     cols["__i"] = pa.array(np.arange(n, dtype=np.int64))
     firsts = pa.table(cols).group_by([f"k{i}" for i in range(len(node.keys))],
                                      use_threads=False).aggregate([("__i", "min")])

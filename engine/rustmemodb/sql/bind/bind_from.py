@@ -219,6 +219,7 @@ def _bind_table(stmt, item: exp.Table, parent: Scope | None) -> tuple[LogicalNod
     data = stmt.external(name)
     if data is not None:
         cols = [(f.name, types.NUMERIC if numeric_arrays.tagged_numeric(f) else
+                 types.JSON if numeric_arrays.tagged_jsonb(f) else
                  types.sql_type_of_arrow(f.type)) for f in data.schema]
         plan = _sampled(stmt, item, LogicalArrowScan(cols, name, data))
         scope = Scope(parent=parent)

@@ -22,6 +22,7 @@ from ... import errors, types
 from ..parse import DIALECT, PATH_EXISTS_MARK, parse_one, position_of
 from ...plan.expr import Call
 from .bind_array import SRF_ROW, _call, bind_select_list_srf
+from . import network_args
 from .bind_textsearch import bind_match, is_text_search
 from .whole_row import JSON_ROW, as_row_object
 
@@ -75,7 +76,8 @@ def bind_json_build(binder, name: str, args: list, node):
     it is (``{"k": {"a": 1}}``), not as its text; such calls go to the ``*_docs`` form,
     told by a mask which arguments are documents (exec/functions/json.py)."""
     row = JSON_ROW if name.startswith("json_") else "jsonb_build_object"
-    bound = [binder.bind(as_row_object(binder, a, row)) for a in args]
+    bound = network_args.json_numbers(binder, [binder.bind(as_row_object(binder, a, row))
+                                               for a in args])
     mask = "".join(types.json_doc_kind(a.type) for a in bound)
     if mask.strip("-") == "":
         return binder.call(name, bound, node)

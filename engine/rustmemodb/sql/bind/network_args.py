@@ -23,7 +23,9 @@ PRINTING = frozenset({"format", "concat", "concat_ws", "quote_literal", "quote_n
 # the types whose stored form is not what they print as
 PRINTED = frozenset(types.NETWORK_TYPES + (types.MONEY, types.TIMETZ,   # timetz: keys
                                            types.NUMERIC))                 # numeric: keys
-# JSON writers print a numeric as a JSON number: handed a float8 (its shortest digits)
+# JSON writers print a numeric as the JSON number it is (``1.50`` stays 1.50, NaN is the
+# string "NaN"): handed the jsonb document of it (numeric_jsonb, exec/functions/json.py),
+# which each writer embeds as a document
 _JSON_WRITERS = frozenset({"to_json", "to_jsonb", "json_build_object", "jsonb_build_object",
                            "json_build_array", "jsonb_build_array", "json_agg_out",
                            "json_row_object", "json_array_pretty", "json_object_agg_out",
@@ -35,13 +37,20 @@ def involved(args: list) -> bool:
     return any(a.type in PRINTED or a.type in _ARRAYS for a in args)
 
 
+def json_numbers(binder, args: list) -> list:
+    """``args`` with each numeric (or numeric[]) as the jsonb document (or documents) of
+    its number, for a JSON writer."""
+    return [binder.call("numeric_jsonb", [a]) if a.type in _NUMBERS else a for a in args]
+
+
+_NUMBERS = (types.NUMERIC, types.array_of(types.NUMERIC))
+
+
 def printed(binder, name: str, args: list) -> list:
     """``args`` with each network-typed argument of ``name`` as the text it prints as."""
     if name == "concat_op":
         return [Cast(a, types.TEXT) if a.type in PRINTED else a for a in args]
     if name in _JSON_WRITERS:
-        args = [Cast(a, types.FLOAT) if a.type == types.NUMERIC else
-                Cast(a, types.array_of(types.FLOAT)) if a.type == types.NUMERIC + "[]" else a
-                for a in args]
+        args = json_numbers(binder, args)
     return [binder.call("value_out", [a]) if a.type in PRINTED or a.type in _ARRAYS else a
             for a in args]
