@@ -274,8 +274,16 @@ def _change_type(txn, ctx, version, step: ChangeType):
         return batch.set_column(pos, field, fit_array(column.typmod, arr))
     # deleted rows are dropped first: only the live ones are converted and checked (a
     # row deleted for holding 'abc' must not fail ``TYPE bigint USING v::bigint``)
-    return rebuild_indexes_on(map_chunks(_frozen(version).without_dead(), convert,
-                                         step.schema), pos)
+    new = rebuild_indexes_on(map_chunks(_frozen(version).without_dead(), convert,
+                                        step.schema), pos)
+    if step.schema.checks:
+        # PostgreSQL binds the table's CHECKs again over the new type (a < 50 over text
+        # is 42883) and checks the converted rows against them
+        data = new.to_arrow()
+        for check_name, expr, _ in constraints.bound_checks(step.schema, ctx):
+            if not isinstance(check_name, tuple):
+                _violated_by_some_row(data, expr, ctx, check_name, step.schema.name)
+    return new
 
 
 def rebuild_indexes_on(version, pos: int):
@@ -320,14 +328,21 @@ def _add_unique(txn, ctx, version, step: AddUnique):
 
 def _add_check(txn, ctx, version, step: AddCheck):
     """A CHECK added or validated: the live rows checked first (not for NOT VALID)."""
-    data = version.to_arrow() if step.constraint.validated else None
-    if data is not None and data.num_rows:
-        mask = as_array(evaluate(step.expr, data, ctx), data.num_rows)
-        if pc.any(pc.fill_null(pc.invert(mask), False)).as_py():
-            raise errors.sql_error("23514", f'check constraint "{step.constraint.name}" of '
-                                            f'relation "{version.schema.name}" is violated by '
-                                            f'some row')
+    if step.constraint.validated:
+        _violated_by_some_row(version.to_arrow(), step.expr, ctx, step.constraint.name,
+                              version.schema.name)
     return version.with_schema(step.schema)
+
+
+def _violated_by_some_row(data: pa.Table, expr, ctx, name: str, table: str) -> None:
+    """23514 when a stored row fails CHECK ``expr`` (NULL passes), as PostgreSQL says it
+    when a constraint is added or its table rewritten."""
+    if not data.num_rows:
+        return
+    mask = as_array(evaluate(expr, data, ctx), data.num_rows)
+    if pc.any(pc.fill_null(pc.invert(mask), False)).as_py():
+        raise errors.sql_error("23514", f'check constraint "{name}" of relation "{table}" '
+                                        f'is violated by some row')
 
 
 def _add_foreign_key(txn, ctx, version, step: AddForeignKey):
