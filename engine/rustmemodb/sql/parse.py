@@ -21,6 +21,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token, TokenType
 
 from .. import errors, types
+from ..plan.internal_functions import INTERNAL_SCHEMA
 from . import limits, outline, parse_sequence, wide
 
 
@@ -861,7 +862,7 @@ def _ts_stat_queries(stmt: exp.Expression) -> None:
                                               for a in args):
             raise errors.not_supported("ts_stat of anything but literal query text",
                                        hint="ts_stat('SELECT tsv FROM docs' [, 'ab'])")
-        vector = "ts_stat_source(s.v)"
+        vector = f"{INTERNAL_SCHEMA}.ts_stat_source(s.v)"
         if len(args) == 2:      # only positions of these weights count ('ab')
             letters = ",".join(c for c in args[1].this.lower() if c in "abcd")
             vector = f"ts_filter({vector}, '{{{letters}}}')"
