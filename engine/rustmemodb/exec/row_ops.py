@@ -132,8 +132,10 @@ def _extreme(pick):
         vals = [v for v in values if v is not None]
         if not vals:
             return None
-        if not _nan_free(vals):
-            raise TooMany()  # NaN sorts above every number in SQL; leave it to the kernels
+        if not _nan_free(vals) or type(vals[0]) is list:
+            # NaN sorts above every number in SQL, arrays element by element: leave
+            # them to the kernels
+            raise TooMany()
         return pick(vals)
     return agg
 

@@ -23,6 +23,7 @@ from ... import errors, numeric, types
 from ..expr.vector import as_array, evaluate
 from ...plan.aggregates import FRAME_STATISTICS, VARIANCES
 from ..functions.aggregate_pairs import finish, pieced_states
+from ..semantics import order_codes
 from .window import aggregate_input, pair_rows, _gather, _sparse_query, _const_arg
 from .window_collect import COLLECTING, collect
 from .window_spread import frame_spread
@@ -124,8 +125,7 @@ def _run_sum(prefix: np.ndarray, start, end) -> np.ndarray:
 
 def _min_max(call, values, valid, runs, counts):
     n = len(values)
-    codes = pc.rank(values, sort_keys="ascending",
-                    tiebreaker="dense").to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = order_codes(values)
     is_max = call.fn == "max"
     sentinel = -1 if is_max else int(codes.max(initial=0)) + 1
     c = np.where(valid, codes, sentinel)
