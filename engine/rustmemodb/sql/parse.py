@@ -38,6 +38,15 @@ class _Postgres(Postgres):
     ``%uay``). exec/functions/templates.py interprets them."""
     TIME_MAPPING: dict = {}
 
+    @classmethod
+    def format_time(cls, expression):
+        # an empty template stays empty (sqlglot's mapping turns it into the text 'None':
+        # to_char(ts, '') is NULL in PostgreSQL, to_char(1, '') empty text)
+        if isinstance(expression, exp.Literal) and expression.is_string and \
+                expression.this == "":
+            return exp.Literal.string("")
+        return super().format_time(expression)
+
 
 def altered_constraint(action: exp.Expression) -> tuple[str, str] | None:
     """(constraint, its options' words) of ALTER CONSTRAINT c [NOT] DEFERRABLE
