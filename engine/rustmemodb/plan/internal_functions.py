@@ -60,6 +60,9 @@ INTERNAL_NAMES = frozenset({
     "json_array_pretty", "jsonb_sortkey",
     # aggregates' helpers: ORDER BY inside an aggregate, a cluster's stddev merge
     "agg_pack", "spread_merge",
+    # format(fmt, VARIADIC text[]) and json[b]_build_object(VARIADIC text[]) of an array
+    # known at run time (sql/bind/bind_variadic.py)
+    "format_variadic", "json_build_object_variadic", "jsonb_build_object_variadic",
 })
 
 

@@ -31,6 +31,7 @@ from .type_modifiers import (bit_typmod, char_length, composite_of, domain_base,
 from .coerce import adapt, common_type, unify_pair
 from .whole_row import as_record
 from .bind_sql_functions import inline_call
+from .bind_variadic import bind_variadic, has_variadic
 from . import bpchar, enum_order, network_args, reuse
 from .bind_textsearch import bind_double_not
 from .bind_rows import (bind_row_comparison, bind_row_in_list, bind_row_in_query,
@@ -812,6 +813,12 @@ class ExprBinder:
             return self._cast(exp.Cast(this=node.this, to=exp.DataType.build("BIGINT")))
         return arg
 
+    def _Variadic(self, node: exp.Variadic) -> Expr:
+        # a function's last argument is bound by bind_variadic.py; anywhere else the word
+        # is out of place
+        raise errors.syntax_error('syntax error at or near "VARIADIC"',
+                                  position=position_of(node))
+
     def _Case(self, node: exp.Case) -> Expr:
         subject = self.bind(node.this) if node.this is not None else None
         whens = []
@@ -924,6 +931,8 @@ class ExprBinder:
         return self._function(name, list(node.expressions), node)
 
     def _function(self, name: str, arg_nodes: list, node) -> Expr:
+        if arg_nodes and has_variadic(arg_nodes):      # f(..., VARIADIC array)
+            return bind_variadic(self, name, arg_nodes, node)
         root = self.stmt.root       # None where no catalog is bound against (CHECKs)
         functions = root.functions if root is not None else None
         if functions and name in functions:      # CREATE FUNCTION ... LANGUAGE sql
