@@ -26,9 +26,6 @@ SQL_LANG = 14                               # CREATE FUNCTION ... LANGUAGE sql
 _PROBE = (types.INTEGER, types.FLOAT, types.TEXT, types.BOOLEAN, types.TIMESTAMP, types.DATE,
           types.UUID, types.JSON, types.JSONT, types.INTERVAL, types.TIME, types.BYTEA,
           types.TIMESTAMPTZ)
-# Internal helpers the planner calls by name; no user writes them.
-_HIDDEN = {"agg_pack", "domain_check", "domain_not_null", "spread_merge", "bpchar_pad"}   # internal: not callable by name
-
 # oid -> (result text, argument text[, identity argument text]): what
 # pg_get_function_result / _arguments / _identity_arguments print.
 SIGNATURES: dict[int, tuple] = {}
@@ -61,7 +58,7 @@ def _functions(snap):
     from ..plan.aggregates import AGGREGATE_TYPES
     entries = []
     for name, overloads in sorted(registry._scalars.items()):
-        if name in _HIDDEN:
+        if registry.internal_only(name):      # the binder's helpers: not SQL's functions
             continue
         for fn in overloads:
             for args, ret in _signatures(fn.resolve):

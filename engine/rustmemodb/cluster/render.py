@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from .. import errors, netaddr, types
 from ..plan import logical as L
+from ..plan.internal_functions import INTERNAL_SCHEMA, is_internal
 from ..plan.expr import (
     AggCall,
     Call,
@@ -402,6 +403,9 @@ class _Renderer:
                 return f"(- {args[0]})"
             if not _IDENT.match(e.fn):
                 raise Unrenderable(e.fn)
+            if is_internal(e.fn) and not getattr(e.impl, "user", False):
+                # a helper of the binder's: the shard binds it in the internal schema
+                return f"{INTERNAL_SCHEMA}.{e.fn}({', '.join(args)})"
             return f"{e.fn}({', '.join(args)})"
         if isinstance(e, Cast):
             return f"CAST({self.expr(e.arg, cols)} AS {type_name(e.type)})"

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from ..plan.internal_functions import call_node
 from .ctes import with_of
 
 PARTIALS = "__partials"
@@ -357,9 +358,9 @@ def _aggregate(select: exp.Select) -> DistPlan:
             q = partial(wrap(exp.func("SUM", exp.Mul(this=exp.paren(x.copy()),
                                                       expression=exp.paren(x.copy())))))
             fn = _SPREAD_NAMES[type(agg)]
-            return exp.func("SPREAD_MERGE", exp.Literal.string(fn),
-                            exp.func("SUM", exp.column(c)), exp.func("SUM", exp.column(s)),
-                            exp.func("SUM", exp.column(q)))
+            return call_node("spread_merge", [
+                exp.Literal.string(fn), exp.func("SUM", exp.column(c)),
+                exp.func("SUM", exp.column(s)), exp.func("SUM", exp.column(q))])
         raise _Unsupported(type(agg).__name__)
 
     def rewrite(e: exp.Expression) -> exp.Expression:

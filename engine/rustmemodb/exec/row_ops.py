@@ -133,10 +133,10 @@ def _extreme(pick):
         vals = [v for v in values if v is not None]
         if not vals:
             return None
-        if not _nan_free(vals):
-            raise TooMany()  # NaN sorts above every number in SQL; leave it to the kernels
-        if len({type(v) for v in vals}) > 1:
-            raise TooMany()  # numerics as keys and as Decimals: the kernels read both
+        if not _nan_free(vals) or type(vals[0]) is list or len({type(v) for v in vals}) > 1:
+            # NaN sorts above every number in SQL, arrays element by element, numerics
+            # come as keys and as Decimals: leave them to the kernels
+            raise TooMany()
         return pick(vals)
     return agg
 

@@ -240,9 +240,12 @@ def sort_keys_for(values, order: str, null_placement: str) -> list:
     every number and apart from NULLs. A float column holding NaN is therefore sorted by
     (is NaN, value): the first key, with the column's direction and NULL placement, lifts
     NaN above the numbers; NaNs tie on the value key, as NaN = NaN in SQL. A numeric's
-    key sorts without its display scale, so equal numbers tie for the next key."""
+    key sorts without its display scale, so equal numbers tie for the next key. Arrays
+    sort by their ranks in PostgreSQL's array order (``sort_ranks``)."""
     if pa.types.is_interval(values.type):
         return _interval_keys(values, order, null_placement)
+    if pa.types.is_list(values.type) or pa.types.is_large_list(values.type):
+        return [(sort_ranks(values), order, null_placement)]    # arrays: by rank
     if pa.types.is_binary(values.type):     # numerics by value: 2.5 ties with 2.50
         return [(hash_key(values), order, null_placement)]
     if pa.types.is_floating(values.type) and values.null_count < len(values) and \
@@ -263,3 +266,35 @@ def _interval_keys(values, order: str, null_placement: str) -> list:
     mask = values.is_null().to_numpy(zero_copy_only=False) if values.null_count else None
     return [(pa.array(days, mask=mask), order, null_placement),
             (pa.array(rest, mask=mask), order, null_placement)]
+
+
+def array_order_key(lst) -> list:
+    """An array as PostgreSQL's btree orders arrays: element by element, a NULL element
+    after every value (and equal to another NULL), a float NaN after every number, then
+    the shorter array first."""
+    return [(1, 0) if v is None else _NAN_ELEMENT if v != v else (0, v) for v in lst]
+
+
+_NAN_ELEMENT = (0, math.inf, 1)      # above (0, inf), below a NULL's (1, 0)
+
+
+def sort_ranks(values):
+    """Dense ranks (int64, NULL kept) ordering the arrays as PostgreSQL compares them."""
+    values = contiguous(values)
+    items = infinity.pylist(values)
+    present = sorted({tuple(v) for v in items if v is not None},
+                     key=array_order_key)
+    rank = {v: i for i, v in enumerate(present)}
+    return pa.array([None if v is None else rank[tuple(v)] for v in items], pa.int64())
+
+
+def order_codes(values) -> "np.ndarray":
+    """Dense int64 codes ordering ``values`` as SQL orders them (arrays element by
+    element); a NULL's code is above every value's. For min/max over window frames."""
+    if pa.types.is_list(values.type) or pa.types.is_large_list(values.type):
+        ranks = sort_ranks(values)
+        top = pc.max(ranks).as_py()
+        return pc.fill_null(ranks, (top if top is not None else -1) + 1) \
+            .to_numpy(zero_copy_only=False).astype(np.int64)
+    return pc.rank(values, sort_keys="ascending",
+                   tiebreaker="dense").to_numpy(zero_copy_only=False).astype(np.int64)

@@ -34,9 +34,17 @@ AGGREGATE_TYPES = {
     # avg of integers and of numerics is numeric, of float8 float8 (PostgreSQL)
     "avg": lambda ts: F if ts[0] in (F, types.NULL) else types.NUMERIC if ts[0] == I else (
         ts[0] if ts[0] in (types.INTERVAL, types.NUMERIC) else None),
-    "min": lambda ts: ts[0] if ts[0] in MINMAX_TYPES or ts[0] == types.NULL else None,
-    "max": lambda ts: ts[0] if ts[0] in MINMAX_TYPES or ts[0] == types.NULL else None,
+    "min": lambda ts: ts[0] if _orderable(ts[0]) else None,
+    "max": lambda ts: ts[0] if _orderable(ts[0]) else None,
 }
+
+
+def _orderable(t: str) -> bool:
+    """min/max take the types with an order, arrays of them too (PostgreSQL's
+    min(anyarray): element by element, exec/semantics.array_order_key)."""
+    while types.is_array(t):
+        t = types.element_type(t)
+    return t in MINMAX_TYPES or t == types.NULL
 
 
 def aggregate_type(functions, name: str, arg_types, position: int | None = None) -> str:

@@ -58,7 +58,7 @@ def _exprs_in(value) -> Iterator[Expr]:
 def map_expressions(plan: LogicalNode, fn) -> LogicalNode:
     """``plan`` with every expression node rebuilt bottom-up through ``fn`` (as
     ``expr.transform``), subquery plans included; unchanged parts are shared."""
-    return plan if isinstance(plan, _LEAVES) else _map_in(plan, fn)
+    return plan if isinstance(plan, _LEAVES) else _map_in(plan, fn, {})
 
 
 _LEAVES = (str, int, float, bool, type(None), bytes)
@@ -96,23 +96,37 @@ def walk_fields(cls) -> tuple | None:
 
 
 @deep
-def _map_in(value, fn):
+def _map_in(value, fn, shared: dict):
     # Atoms are passed over by the caller (no call, no depth probe for each of them).
     tick()   # huge plans (VALUES of 100k rows): interrupt / timeout while rewriting
     if isinstance(value, (list, tuple)):
         if not value:
             return value
-        out = [v if isinstance(v, _LEAVES) else _map_in(v, fn) for v in value]
+        out = [v if isinstance(v, _LEAVES) else _map_in(v, fn, shared) for v in value]
         for a, b in zip(out, value):
             if a is not b:
                 return out if isinstance(value, list) else tuple(out)
         return value
     if isinstance(value, dict):
-        out = {k: v if isinstance(v, _LEAVES) else _map_in(v, fn) for k, v in value.items()}
+        out = {k: v if isinstance(v, _LEAVES) else _map_in(v, fn, shared)
+               for k, v in value.items()}
         return value if all(out[k] is value[k] for k in value) else out
     names = walk_fields(type(value))
     if names is None:
         return value
+    if not isinstance(value, (Expr, LogicalNode)):
+        # a record several nodes share (a WITH query's BoundCTE, read by each reference
+        # and run once per statement by its identity: exec/operators/cte.py) maps to one
+        # new record, not to a copy per reference
+        done = shared.get(id(value))
+        if done is not None:
+            return done
+        shared[id(value)] = out = _map_fields(value, fn, shared, names)
+        return out
+    return _map_fields(value, fn, shared, names)
+
+
+def _map_fields(value, fn, shared: dict, names: tuple):
     # Plan nodes, expressions (a subquery's plan included) and the records that hold
     # expressions (OnConflict, IndexLookup, ...), rebuilt only where something changed.
     changes = None
@@ -120,7 +134,7 @@ def _map_in(value, fn):
         v = getattr(value, name)
         if isinstance(v, _LEAVES):
             continue
-        nv = _map_in(v, fn)
+        nv = _map_in(v, fn, shared)
         if nv is not v:
             if changes is None:
                 changes = {}

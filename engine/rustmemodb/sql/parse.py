@@ -21,6 +21,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token, TokenType
 
 from .. import errors, types
+from ..plan.internal_functions import INTERNAL_SCHEMA
 from . import limits, outline, parse_pg15, parse_sequence, wide
 
 
@@ -36,6 +37,15 @@ class _Postgres(Postgres):
     into strftime codes, which cannot say everything a template says (``Day`` became
     ``%uay``). exec/functions/templates.py interprets them."""
     TIME_MAPPING: dict = {}
+
+    @classmethod
+    def format_time(cls, expression):
+        # an empty template stays empty (sqlglot's mapping turns it into the text 'None':
+        # to_char(ts, '') is NULL in PostgreSQL, to_char(1, '') empty text)
+        if isinstance(expression, exp.Literal) and expression.is_string and \
+                expression.this == "":
+            return exp.Literal.string("")
+        return super().format_time(expression)
 
 
 def altered_constraint(action: exp.Expression) -> tuple[str, str] | None:
@@ -868,7 +878,7 @@ def _ts_stat_queries(stmt: exp.Expression) -> None:
                                               for a in args):
             raise errors.not_supported("ts_stat of anything but literal query text",
                                        hint="ts_stat('SELECT tsv FROM docs' [, 'ab'])")
-        vector = "ts_stat_source(s.v)"
+        vector = f"{INTERNAL_SCHEMA}.ts_stat_source(s.v)"
         if len(args) == 2:      # only positions of these weights count ('ab')
             letters = ",".join(c for c in args[1].this.lower() if c in "abcd")
             vector = f"ts_filter({vector}, '{{{letters}}}')"

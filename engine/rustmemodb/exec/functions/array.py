@@ -34,7 +34,7 @@ from .series import generate_series, series_type
 from .string import like_functions
 from ..expr.rowwise import map_rows
 from ..jsonb_keys import hash_text
-from ..semantics import hash_key
+from ..semantics import array_order_key, hash_key
 from .jsonb_order import sort_key
 from .ordered_set import register_aggregates as register_ordered_set
 from .aggregate import _sorted
@@ -364,12 +364,6 @@ def _row_ne(a, b):
     return a != b
 
 
-def array_order_key(lst) -> list:
-    """An array as PostgreSQL's btree orders arrays: element by element, a NULL element
-    after every value (and equal to another NULL), then the shorter array first."""
-    return [(1, 0) if v is None else (0, v) for v in lst]
-
-
 # ---- x op ANY/ALL (array) -----------------------------------------------------------------
 
 def _pattern_match(ignore_case: bool, negate: bool):
@@ -676,16 +670,6 @@ def restore_keys(values, arrow_type: pa.DataType):
         items = _json.loads(text)
         out.append(items if parse is None else [None if x is None else parse(x) for x in items])
     return pa.array(out, arrow_type)
-
-
-def sort_ranks(values):
-    """Dense ranks (int64, NULL kept) ordering the arrays as PostgreSQL compares them."""
-    values = contiguous(values)
-    items = infinity.pylist(values)
-    present = sorted({tuple(v) for v in items if v is not None},
-                     key=array_order_key)
-    rank = {v: i for i, v in enumerate(present)}
-    return pa.array([None if v is None else rank[tuple(v)] for v in items], pa.int64())
 
 
 # ---- numeric elements: equal by value -------------------------------------------------------

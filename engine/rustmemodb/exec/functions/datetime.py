@@ -28,7 +28,7 @@ from ...lazy_import import arrow as pa, compute as pc, kernel
 from ... import errors, infinity, numeric, statement_limits, types
 from ..semantics import arrow_errors
 from .registry import ScalarFunction, fixed
-from .time_of_day import clock_field, extract_time
+from .time_of_day import clock_field, clock_micros, extract_time
 from ..expr.rowwise import map_rows
 from ..typmods import round_temporal, round_temporal_array
 
@@ -718,12 +718,8 @@ def _epoch_instant(seconds):
 
 def _make_timestamp(y, mo, d, h, mi, sec):
     day = _make_date(y, mo, d)
-    if not (0 <= h < 24 and 0 <= mi < 60 and 0 <= sec < 60):
-        raise errors.sql_error("22008", f"time field value out of range: {h}:{mi:02d}:{sec}")
-    whole = int(sec)
-    micros = int(round((sec - whole) * 1_000_000))
-    return dt.datetime(day.year, day.month, day.day, h, mi, whole) + \
-        dt.timedelta(microseconds=micros)
+    micros = clock_micros(h, mi, sec)       # 24:00:00 is the next day's midnight
+    return dt.datetime(day.year, day.month, day.day) + dt.timedelta(microseconds=micros)
 
 
 def _period(start, end):

@@ -56,7 +56,9 @@ def _as_text(found, v):
     return types.canonical_json(v)
 
 
-def _path_keys(path: str):
+def _path_keys(path):
+    if isinstance(path, (list, tuple)):    # doc #> text[] (also json_extract_path(VARIADIC))
+        return list(path)
     p = path.strip()
     if not (p.startswith("{") and p.endswith("}")):
         raise errors.sql_error("22P02", f'malformed array literal: "{path}"')
@@ -118,7 +120,7 @@ def _vector(row):
             if d is None or a is None:
                 out.append(None)
                 continue
-            key = (d, a)
+            key = (d, tuple(a) if isinstance(a, list) else a)
             v = cache.get(key, cache)
             if v is cache:
                 v = cache[key] = row(d, a)
@@ -132,7 +134,8 @@ def _get_resolve(ret):
 
 
 def _path_resolve(ret):
-    return lambda ts: ret if len(ts) == 2 and ts[0] in (J, N) and ts[1] in (T, N) else None
+    return lambda ts: ret if len(ts) == 2 and ts[0] in (J, N) and \
+        ts[1] in (T, N, types.array_of(T)) else None
 
 
 def _typeof(doc):
@@ -190,10 +193,10 @@ def _build_object(*args):
                                hint="The arguments of json_build_object() must consist of "
                                     "alternating keys and values.")
     out = {}
-    for k, v in zip(args[::2], args[1::2]):
+    for i, (k, v) in enumerate(zip(args[::2], args[1::2])):
         if k is None:
-            raise errors.sql_error("22004", "null value not allowed for object key")
-        out[str(k) if not isinstance(k, bool) else ("true" if k else "false")] = _py(v)
+            raise errors.sql_error("22023", f"argument {2 * i + 1}: key must not be null")
+        out[str(_py(k)) if not isinstance(k, bool) else ("true" if k else "false")] = _py(v)
     return types.canonical_json(out)
 
 
@@ -250,6 +253,10 @@ def register(reg) -> None:
             types.is_json(ts[0]) or ts[0] == N) else None, None, _typeof))
         reg.add(ScalarFunction(f"{prefix}_array_length", lambda ts: I if len(ts) == 1 and (
             types.is_json(ts[0]) or ts[0] == N) else None, None, _array_length))
+    # jsonb_build_object(VARIADIC text[]) of an array known at run time (bind_variadic.py)
+    reg.add(ScalarFunction("jsonb_build_object_variadic", lambda ts: J if len(ts) == 1 and
+                           (types.is_array(ts[0]) or ts[0] == N) else None, None,
+                           lambda arr: _build_object(*arr)))
     # jsonb's builders; json's are json_out.py's (PostgreSQL writes json differently)
     for prefix in ("jsonb",):
         reg.add(ScalarFunction(f"{prefix}_build_object", lambda ts: J, None, _build_object,

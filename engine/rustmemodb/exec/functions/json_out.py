@@ -74,9 +74,10 @@ def text_of(v, kind: str = "-") -> str:
     return _compact(v)
 
 
-def _key(k) -> str:
-    if k is None:
-        raise errors.sql_error("22004", "null value not allowed for object key")
+def _key(k, position: int = 1) -> str:
+    if k is None:        # json_build_object(NULL, ...): 22023 in PostgreSQL
+        raise errors.sql_error("22023", f"argument {position} cannot be null",
+                               hint="Object keys should be text.")
     return quote("true" if k is True else "false" if k is False else str(_py(k)))
 
 
@@ -86,7 +87,8 @@ def _pairs(args: tuple, mask: str) -> list[tuple[str, str]]:
                                hint="The arguments of json_build_object() must consist of "
                                     "alternating keys and values.")
     mask = mask or "-" * len(args)
-    return [(_key(args[i]), text_of(args[i + 1], mask[i + 1])) for i in range(0, len(args), 2)]
+    return [(_key(args[i], i + 1), text_of(args[i + 1], mask[i + 1]))
+            for i in range(0, len(args), 2)]
 
 
 def build_object_docs(mask: str, *args) -> str:
@@ -178,6 +180,10 @@ def register(reg) -> None:
                                lambda vs, s, kind=kind: agg_out(vs, kind, bool(s))))
         reg.add(ScalarFunction("json_array_pretty", _array_resolver(docs), None,
                                lambda vs, p, kind=kind: array_pretty(vs, kind, bool(p))))
+    # json_build_object(VARIADIC text[]) of an array known at run time (bind_variadic.py)
+    reg.add(ScalarFunction("json_build_object_variadic", lambda ts: JT if len(ts) == 1 and
+                           (types.is_array(ts[0]) or ts[0] == N) else None, None,
+                           lambda arr: build_object_docs("", *arr)))
     text_array = (T, types.array_of(T), N)
     reg.add(ScalarFunction("pg_json_object", lambda ts: JT if 1 <= len(ts) <= 2 and all(
         t in text_array for t in ts) else None, None, json_object))

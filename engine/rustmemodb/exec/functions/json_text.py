@@ -116,7 +116,7 @@ def get_text(doc: str, key) -> str | None:
     return as_text(_step(doc, key))
 
 
-def _path_steps(path: str) -> list[str]:
+def _path_steps(path) -> list[str]:
     return _path_keys(path)           # '{a,0,b}' as json.py reads it for jsonb
 
 
@@ -206,6 +206,10 @@ def register(reg) -> None:
                                and ts[1] in (T, I, N) else None, _vector(fn), fn))
     reg.add(ScalarFunction("json_path", doc_then(JT, T), _vector(path), path))
     reg.add(ScalarFunction("json_path_text", doc_then(T, T), _vector(path_text), path_text))
+    # doc #> text[] (and json_extract_path(doc, VARIADIC text[]))
+    reg.add(ScalarFunction("json_path", doc_then(JT, types.array_of(T)), _vector(path), path))
+    reg.add(ScalarFunction("json_path_text", doc_then(T, types.array_of(T)), _vector(path_text),
+                           path_text))
     path_of = (lambda ret: lambda ts: ret if ts and ts[0] == JT and
                all(t in (T, N) for t in ts[1:]) else None)
     reg.add(ScalarFunction("json_extract_path", path_of(JT), None, extract_path))

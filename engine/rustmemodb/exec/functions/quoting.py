@@ -111,3 +111,9 @@ def register(reg) -> None:
     reg.add(ScalarFunction("format", lambda ts: T if ts and ts[0] in (T, types.NULL) else None,
                            None, lambda fmt, *args: None if fmt is None else
                            format_text(fmt, *args), strict=False))
+    # format(fmt, VARIADIC text[]) of an array known at run time (sql/bind/bind_variadic.py):
+    # a NULL array is no arguments, as in PostgreSQL
+    reg.add(ScalarFunction("format_variadic", lambda ts: T if len(ts) == 2 and
+                           ts[0] in (T, types.NULL) and ts[1] in (types.array_of(T), types.NULL)
+                           else None, None, lambda fmt, args: None if fmt is None else
+                           format_text(fmt, *(args or ())), strict=False))

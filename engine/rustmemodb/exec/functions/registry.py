@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from ... import errors, types
+from ...plan.internal_functions import is_internal
 
 
 @dataclass
@@ -147,11 +148,28 @@ class FunctionRegistry:
         self.version = next(_versions)
 
     def names(self) -> list[str]:
-        """Every scalar and aggregate function name, sorted (for completion and docs)."""
-        return sorted(set(self._scalars) | set(self._aggregates))
+        """Every scalar and aggregate function name SQL can call, sorted (for completion,
+        docs and privileges): the binder's helpers (``internal_only``) are not listed."""
+        return sorted(n for n in set(self._scalars) | set(self._aggregates)
+                      if not self.internal_only(n))
 
     def aggregate(self, name: str) -> AggregateFunction | None:
         return self._aggregates.get(name.lower())
+
+    def internal_only(self, name: str) -> bool:
+        """Whether ``name`` is one of the binder's helpers (plan/internal_functions.py)
+        that no user function of the same name stands beside: then SQL that writes it
+        gets ``not_found``."""
+        name = name.lower()
+        return is_internal(name) and not any(f.user for f in self._scalars.get(name, ()))
+
+    @staticmethod
+    def not_found(name: str, arg_types: Sequence[str]) -> errors.Error:
+        """PostgreSQL's 42883 for a call no function takes."""
+        return errors.undefined_function(
+            f"function {name.lower()}({_shown(arg_types)}) does not exist",
+            hint="No function matches the given name and argument types. "
+                 "You might need to add explicit type casts.")
 
     def resolve(self, name: str, arg_types: Sequence[str]) -> tuple[ScalarFunction, str]:
         key = (name, tuple(arg_types))
@@ -183,10 +201,7 @@ class FunctionRegistry:
                 ret = None
             if ret is not None:
                 return fn, ret
-        raise errors.undefined_function(
-            f"function {name.lower()}({_shown(arg_types)}) does not exist",
-            hint="No function matches the given name and argument types. "
-                 "You might need to add explicit type casts.")
+        raise self.not_found(name, arg_types)
 
     def lookup(self, name: str, ret_type_hint: str | None = None) -> ScalarFunction:
         return self._scalars[name.lower()][0]

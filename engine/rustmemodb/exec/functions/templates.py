@@ -637,7 +637,10 @@ def parse_number(text: str, template: str) -> float:
     """to_number(text, template): the template read left to right against the text, as
     PostgreSQL does: a 9 or 0 takes a digit if one is there (a 9 passes over a leading
     blank), D or '.' the decimal point, G or ',' a group separator, S/MI/PL/SG/PR the
-    sign, other template characters one character of the text. NUMERIC is float8 here."""
+    sign, other template characters one character of the text. NUMERIC is float8 here.
+    An empty template reads nothing: NULL, as in PostgreSQL."""
+    if template == "":
+        return None
     tokens, _ = _number_tokens(template)
     if sum(1 for t in tokens if t in (".", "D")) > 1:
         raise errors.syntax_error("multiple decimal points")
@@ -703,6 +706,9 @@ def _to_char_resolve(ts):
 def _to_char(value, template):
     if isinstance(value, infinity.Infinite):
         return None                 # PostgreSQL: no text for an infinite date/timestamp
+    if template == "":
+        # PostgreSQL: NULL for a date/time or an interval, empty text for a number
+        return None if isinstance(value, (types.Interval, dt.date, dt.time)) else ""
     if isinstance(value, types.Interval):
         return format_interval(value, template)
     if isinstance(value, dt.time):        # PostgreSQL reads a time of day as an interval

@@ -19,11 +19,29 @@ TM, I, F, T, N = types.TIME, types.INTEGER, types.FLOAT, types.TEXT, types.NULL
 TTZ = types.TIMETZ
 
 
+_DAY_MICROS = 86_400_000_000
+
+
+def clock_micros(h: int, mi: int, sec) -> int:
+    """Microseconds after midnight of make_time's / make_timestamp's fields, checked as
+    PostgreSQL's float_time_overflows: hour 0-24, minute 0-59, the second rounded to
+    microseconds first (``59.9999999`` is 60) and then 0-60, the whole no later than
+    24:00:00; else 22008. So ``(10, 30, 60)`` is 10:31:00 and ``(23, 59, 60)`` 24:00:00."""
+    sec = float(sec)
+    micros = round(sec * 1_000_000) if sec == sec and abs(sec) < 1e15 else None
+    if not (0 <= h <= 24 and 0 <= mi < 60) or micros is None or \
+            not 0 <= micros <= 60_000_000 or (h * 60 + mi) * 60_000_000 + micros > _DAY_MICROS:
+        shown = "NaN" if sec != sec else format(sec, "02g")
+        raise errors.sql_error("22008", f"time field value out of range: {h}:{mi:02d}:{shown}")
+    return (h * 60 + mi) * 60_000_000 + micros
+
+
 def _make_time(h: int, mi: int, sec: float) -> dt.time:
-    if not (0 <= h < 24 and 0 <= mi < 60 and 0 <= sec < 60):
-        raise errors.sql_error("22008", f"time field value out of range: {h}:{mi:02d}:{sec}")
-    micros = round(sec * 1_000_000)
-    return types.time_of_micros(((h * 60 + mi) * 60) * 1_000_000 + micros)
+    micros = clock_micros(h, mi, sec)
+    if micros == _DAY_MICROS:        # PostgreSQL's 24:00:00; a Python time ends before
+        raise errors.sql_error("22008", 'time "24:00:00" is not supported here',
+                               hint="Python's time of day ends at 23:59:59.999999.")
+    return types.time_of_micros(micros)
 
 
 def clock_field(field: str, v, default=None):

@@ -26,6 +26,7 @@ from ...plan.expr import Call, ColRef, column_refs
 from ...plan.logical import LogicalAggregate, LogicalJoin
 from ..expr.vector import as_array, evaluate
 from ..functions.aggregate_pairs import pair_aggregate
+from ..semantics import array_order_key, sort_ranks
 from ..functions.datetime import scale_interval
 from ..semantics import (jsonb_hash_columns, restore_interval_keys, restored_key,
                          sort_keys_for)
@@ -475,6 +476,15 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
             specs += [(name, "list"), (f"k{j}", "list")]
             post.append(f"{name}_list")
             continue
+        if a.fn in ("min", "max") and types.is_array(a.type) and \
+                isinstance(v, (pa.Array, pa.ChunkedArray)):
+            # Arrow has no min/max (nor list collection) of arrays: the extreme of their
+            # ranks in SQL's array order, read back as the array (_ranked_values)
+            cols[name] = sort_ranks(v)
+            specs.append((name, a.fn, pc.ScalarAggregateOptions(skip_nulls=True,
+                                                                min_count=1)))
+            post.append(("ranked", f"{name}_{a.fn}", v, cols[name]))
+            continue
         vec = _keys_as_vector(a, v, with_scales=True)
         if vec is not None and not numeric_arrays.sum_may_wrap(vec[0], n):
             # numeric keys of several scales: the exact decimal sum per group at the
@@ -548,6 +558,9 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
         if isinstance(colname, Pair):
             out.append(_pair_result(a, colname, gid, ngroups, states))
             continue
+        if isinstance(colname, tuple) and colname[0] == "ranked":
+            out.append(_ranked_values(grouped.column(colname[1]), *colname[2:]))
+            continue
         if isinstance(colname, tuple) and colname[0] in ("keys_sum", "keys_avg"):
             out.append(_keys_group_results(grouped, *colname))
             continue
@@ -575,6 +588,18 @@ def _grouped(node, keys, inputs, n, ctx) -> pa.Table:
         out.append(col)
     arrays = [_restore(c, types.arrow_type(t)) for c, (_, t) in zip(out, node.columns)]
     return pa.Table.from_arrays(arrays, names=[c for c, _ in node.columns])
+
+
+def _ranked_values(best, values, ranks):
+    """The values whose ranks ``best`` holds per group (NULL stays NULL)."""
+    codes = ranks.to_numpy(zero_copy_only=False)
+    present = ~np.isnan(codes) if codes.dtype.kind == "f" else np.ones(len(codes), bool)
+    at = np.zeros(int(np.nanmax(codes, initial=0)) + 1 if present.any() else 1, np.int64)
+    at[codes[present].astype(np.int64)] = np.nonzero(present)[0]
+    picked = best.to_numpy(zero_copy_only=False)
+    missing = np.isnan(picked) if picked.dtype.kind == "f" else np.zeros(len(picked), bool)
+    rows = np.where(missing, 0, np.nan_to_num(picked)).astype(np.int64)
+    return contiguous(values).take(pa.array(at[rows], mask=missing))
 
 
 def _row_groups(row_lists, n: int):
@@ -633,8 +658,9 @@ def _native_spec(a, name: str):
     if a.fn == "count":
         return (name, "count", pc.CountOptions(mode="only_valid")), f"{name}_count"
     if a.fn in ("sum", "min", "max"):
-        if a.fn != "sum" and a.type in (types.INTERVAL, types.BOOLEAN):
-            return None
+        if a.fn != "sum" and (a.type in (types.INTERVAL, types.BOOLEAN) or
+                              types.is_array(a.type)):
+            return None          # no Arrow kernels for arrays: _py_min / _py_max
         return (name, a.fn, opts), f"{name}_{a.fn}"
     if a.fn == "avg":
         return (name, "mean", opts), f"{name}_mean"
@@ -789,14 +815,19 @@ def _nan_last(x):
     return (x != x, x if x == x else 0.0) if isinstance(x, float) else (False, x)
 
 
+def _order_key(x):
+    """A value's place in min/max: NaN last, arrays element by element."""
+    return (False, array_order_key(x)) if isinstance(x, list) else _nan_last(x)
+
+
 def _py_min(vals):
     vals = [x for x in vals if x is not None]
-    return min(vals, key=_nan_last) if vals else None
+    return min(vals, key=_order_key) if vals else None
 
 
 def _py_max(vals):
     vals = [x for x in vals if x is not None]
-    return max(vals, key=_nan_last) if vals else None
+    return max(vals, key=_order_key) if vals else None
 
 
 def _py_sum(vals):
@@ -889,6 +920,7 @@ def _scalar_aggregate(a, v, n: int, ctx, memo: dict | None = None):
     if a.distinct or a.fn not in ("count", "sum", "avg", "min", "max") or \
             (a.fn in ("sum", "avg") and a.type in (types.INTERVAL, types.NUMERIC)) or \
             (a.fn in ("min", "max") and (a.type in (types.INTERVAL,) or
+                                         types.is_array(a.type) or
                                          _memo(memo, "nan", v, has_nan))):
         fn = python_aggregate_for(a, ctx)
         return fn(infinity.pylist(v))

@@ -20,7 +20,6 @@ from ..expr.vector import as_array, evaluate
 from ..semantics import jsonb_hash_columns, restore_interval_keys, sort_keys_for
 from ..run import operator, run_plan
 from .aggregate import group_key, _restore
-from ..functions.array import sort_ranks
 
 
 @operator(LogicalFilter)
@@ -71,9 +70,7 @@ def sort_table(table: pa.Table, keys, ctx, limit: int | None = None) -> pa.Table
     cols, sort_keys = [], []
     for e, desc, nulls_first in keys:
         v = as_array(evaluate(e, table, ctx), n)
-        if pa.types.is_list(v.type) or pa.types.is_large_list(v.type):
-            v = sort_ranks(v)             # arrays sort by rank in PostgreSQL's order
-        # NaN above every number, apart from NULLs (semantics.sort_keys_for)
+        # NaN above every number, apart from NULLs, arrays by rank (semantics.sort_keys_for)
         for col, order, placement in sort_keys_for(v, "descending" if desc else "ascending",
                                                    "at_start" if nulls_first else "at_end"):
             sort_keys.append((f"k{len(cols)}", order, placement))

@@ -41,7 +41,7 @@ from .window_spread import frame_spread
 from ..functions.aggregate_pairs import as_floats, finish, frame_extreme, frame_states, valid_mask
 from ..functions.arith import add_interval_to
 from ..functions.datetime import scale_interval
-from ..semantics import hash_key, jsonb_hash_columns, sort_keys_for
+from ..semantics import hash_key, jsonb_hash_columns, order_codes, sort_keys_for, sort_ranks
 from ..run import operator, run_plan
 from .window_collect import COLLECTING, collect
 from ... import infinity
@@ -222,6 +222,8 @@ def _changes(col) -> np.ndarray:
     col = contiguous(col)
     if pa.types.is_binary(col.type):     # numerics: peers by value (2.5 and 2.50)
         col = hash_key(col)
+    if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
+        col = sort_ranks(col)            # arrays: peers by their rank (equal arrays)
     if pa.types.is_interval(col.type):   # no Arrow kernel: compare spans in Python
         vals = [None if v is None else (v.months * 30 + v.days) * 86_400_000_000_000 +
                 v.nanoseconds for v in infinity.pylist(col)]
@@ -641,8 +643,7 @@ def numeric_sum_avg(call, values, valid, counts, runs):
 def _min_max(call, L, values, valid, lo, hi, counts):
     """min/max over frames via dense codes (any orderable type)."""
     n = L.n
-    codes = pc.rank(values, sort_keys="ascending",
-                    tiebreaker="dense").to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = order_codes(values)
     is_max = call.fn == "max"
     sentinel = -1 if is_max else int(codes.max(initial=0)) + 1
     c = np.where(valid, codes, sentinel)

@@ -23,6 +23,7 @@ from ... import errors, numeric, types
 from ..expr.vector import as_array, evaluate
 from ...plan.aggregates import FRAME_STATISTICS, VARIANCES
 from ..functions.aggregate_pairs import finish, pieced_states
+from ..semantics import order_codes
 from .window import (aggregate_input, interval_sum_avg, numeric_sum_avg, pair_rows, run_sums,
                      _gather, _sparse_query, _const_arg)
 from .window_collect import COLLECTING, collect
@@ -119,8 +120,7 @@ def _statistic(call, L, table, ctx, valid, runs):
 
 def _min_max(call, values, valid, runs, counts):
     n = len(values)
-    codes = pc.rank(values, sort_keys="ascending",
-                    tiebreaker="dense").to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = order_codes(values)
     is_max = call.fn == "max"
     sentinel = -1 if is_max else int(codes.max(initial=0)) + 1
     c = np.where(valid, codes, sentinel)

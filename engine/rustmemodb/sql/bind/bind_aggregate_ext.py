@@ -28,7 +28,7 @@ from . import bpchar
 from .bind_expr import WINDOW_ONLY, ExprBinder, over_required
 from .bind_select import _explicit_nulls
 from .bind_object_agg import CLASSES as OBJECT_AGGS, bind_object_agg
-from .whole_row import JSON_ROW, as_row_object
+from .whole_row import JSON_ROW, as_row_object, is_json_row
 from . import enum_order, sort_keys
 
 _NAMES = {exp.GroupConcat: "string_agg", exp.LogicalAnd: "bool_and", exp.LogicalOr: "bool_or",
@@ -134,7 +134,7 @@ def bind_json_agg(stmt, binder, arg, node, to: str):
     row = as_row_object(binder, arg, JSON_ROW)
     agg = stmt.bind_array_agg(binder, exp.ArrayAgg(this=row))
     inner = row.this if isinstance(row, exp.Order) else row
-    structured = (isinstance(inner, exp.Anonymous) and inner.name == JSON_ROW) or (
+    structured = is_json_row(inner) or (
         types.is_array(agg.type) and types.is_array(types.element_type(agg.type)))
     return binder.call("json_agg_out", [agg, Const(structured, types.BOOLEAN)], node)
 

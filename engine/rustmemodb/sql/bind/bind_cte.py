@@ -106,23 +106,31 @@ def _bind_write(stmt, node, cte, name: str, aliases: list) -> LogicalNode:
 
 
 def _one_writer_per_table(node, with_) -> None:
-    """Every part of a statement reads the state from before it, so two parts changing
-    one table would each miss the other's change (PostgreSQL keeps one of them, which
-    one being unpredictable): refused instead."""
-    seen: set = set()
+    """Every part of a statement reads the state from before it. Plain INSERTs only add
+    rows, which no other part sees (``WITH i AS (INSERT INTO t ...) UPDATE t ...``
+    updates the rows t had, as in PostgreSQL; a key two parts insert is 23505), so any
+    number of them may go with one other part changing the table. Two parts that update,
+    delete or upsert one table would each miss the other's change to a row both reach
+    (PostgreSQL keeps one of them, which one being unpredictable): refused instead."""
     parts = [c.this for c in with_.expressions if isinstance(c.this, _WRITES)]
     if isinstance(node, (*_WRITES, exp.Merge)):
         parts.append(node)
+    by_table: dict = {}
     for part in parts:
         table = part.this.this if isinstance(part.this, exp.Schema) else part.this
-        name = table.name
-        if name in seen:
+        by_table.setdefault(table.name, []).append(part)
+    for name, writers in by_table.items():
+        changing = [p for p in writers
+                    if not (isinstance(p, exp.Insert) and p.args.get("conflict") is None)]
+        # an upsert or MERGE decides by the rows it sees: alone on its table
+        deciding = any(isinstance(p, (exp.Insert, exp.Merge)) for p in changing)
+        if len(changing) > 1 or (deciding and len(writers) > 1):
             raise errors.sql_error(
                 "0A000", f'table "{name}" is changed by more than one part of this statement',
                 hint="Each WITH query and the main statement read the table as it was before "
-                     "the statement; change it in one place, or use two statements.",
-                position=position_of(part))
-        seen.add(name)
+                     "the statement; update or delete its rows in one place (plain INSERTs "
+                     "may join it), or use two statements.",
+                position=position_of(writers[-1]))
 
 
 def cte_plan(stmt, cte: BoundCTE, parent=None) -> LogicalNode:

@@ -22,6 +22,7 @@ from ...deep import deep
 from ...statement_limits import tick
 from ...optimize.fold_constants import fold
 from ...plan.aggregates import AGGREGATE_TYPES
+from ...plan.internal_functions import INTERNAL_SCHEMA, is_internal
 from ...plan.expr import AggCall, Call, Case, Cast, ColRef, Const, Expr, InList, Param
 from ..parse import DIALECT, OID_ARRAY, position_of
 from .type_modifiers import (bit_typmod, char_length, composite_of, domain_base, domain_of,
@@ -30,6 +31,7 @@ from .type_modifiers import (bit_typmod, char_length, composite_of, domain_base,
 from .coerce import adapt, common_type, unify_pair
 from .whole_row import as_record
 from .bind_sql_functions import inline_call
+from .bind_variadic import bind_variadic, has_variadic
 from . import bpchar, enum_order, network_args, reuse
 from .bind_textsearch import bind_double_not
 from .bind_rows import (bind_row_comparison, bind_row_in_list, bind_row_in_query,
@@ -811,6 +813,12 @@ class ExprBinder:
             return self._cast(exp.Cast(this=node.this, to=exp.DataType.build("BIGINT")))
         return arg
 
+    def _Variadic(self, node: exp.Variadic) -> Expr:
+        # a function's last argument is bound by bind_variadic.py; anywhere else the word
+        # is out of place
+        raise errors.syntax_error('syntax error at or near "VARIADIC"',
+                                  position=position_of(node))
+
     def _Case(self, node: exp.Case) -> Expr:
         subject = self.bind(node.this) if node.this is not None else None
         whens = []
@@ -892,9 +900,39 @@ class ExprBinder:
                 name in AGGREGATE_TYPES and
                 getattr(self.stmt, "bind_function_" + name, None) is None):
             return self._aggregate(name, node)
+        if self.stmt.functions.internal_only(name) and not self._sql_function(name):
+            raise self._no_such_function(name, node)
+        return self._function(name, list(node.expressions), node)
+
+    def _sql_function(self, name: str) -> bool:
+        root = self.stmt.root
+        return root is not None and bool(root.functions) and name in root.functions
+
+    def _no_such_function(self, name: str, node) -> errors.Error:
+        """42883 for a name only the binder's own plans call (plan/internal_functions.py),
+        with the argument types as PostgreSQL lists them (a quoted literal is unknown)."""
+        shown = [types.UNKNOWN if isinstance(a, exp.Literal) and a.is_string
+                 else self.bind(a).type for a in node.expressions]
+        exc = self.stmt.functions.not_found(name, shown)
+        exc.position = position_of(node)
+        return exc
+
+    def bind_internal_call(self, node: exp.Func) -> Expr:
+        """``rustmemodb_internal.f(args)``: helper ``f`` as the engine spells it in SQL
+        and trees it builds (cluster/render.py, plan/internal_functions.call_node)."""
+        name = node.name.lower() if isinstance(node, exp.Anonymous) else None
+        if name is None or not is_internal(name):
+            args = [types.UNKNOWN if isinstance(a, exp.Literal) and a.is_string
+                    else self.bind(a).type for a in getattr(node, "expressions", [])]
+            exc = self.stmt.functions.not_found(
+                f"{INTERNAL_SCHEMA}.{name or node.sql_name().lower()}", args)
+            exc.position = position_of(node)
+            raise exc
         return self._function(name, list(node.expressions), node)
 
     def _function(self, name: str, arg_nodes: list, node) -> Expr:
+        if arg_nodes and has_variadic(arg_nodes):      # f(..., VARIADIC array)
+            return bind_variadic(self, name, arg_nodes, node)
         root = self.stmt.root       # None where no catalog is bound against (CHECKs)
         functions = root.functions if root is not None else None
         if functions and name in functions:      # CREATE FUNCTION ... LANGUAGE sql

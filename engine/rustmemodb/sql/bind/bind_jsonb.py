@@ -24,6 +24,7 @@ from ...plan.expr import Call
 from .bind_array import SRF_ROW, _call, bind_select_list_srf
 from . import network_args
 from .bind_textsearch import bind_match, is_text_search
+from ...plan.internal_functions import call_node
 from .whole_row import JSON_ROW, as_row_object
 
 # function -> (per-document array functions, default column names)
@@ -122,8 +123,8 @@ def bind_select_list_json(stmt, binder, name: str, args: list, node):
         call = _call(stmt, "srf_unnest", [records])
         fn, ret = stmt.functions.resolve(SRF_ROW, [call.type])
         return Call(SRF_ROW, (call,), ret, fn)
-    return bind_select_list_srf(stmt, binder, "srf_unnest", [exp.Anonymous(
-        this=arrays[0], expressions=_typed_literals(name, list(args)))], node)
+    return bind_select_list_srf(stmt, binder, "srf_unnest", [call_node(
+        arrays[0], _typed_literals(name, list(args)))], node)
 
 
 def _typed_literals(name: str, args: list) -> list:
@@ -148,8 +149,8 @@ def json_unnest(name: str, func: exp.Anonymous, column_name: str | None,
     if not low <= len(func.expressions) <= high:
         raise errors.undefined_function(f"function {name} with {len(func.expressions)} "
                                         "arguments does not exist", position=position_of(func))
-    calls = [exp.Anonymous(this=a, expressions=_typed_literals(
-        name, [e.copy() for e in func.expressions])) for a in arrays]
+    calls = [call_node(a, _typed_literals(name, [e.copy() for e in func.expressions]))
+             for a in arrays]
     # a named OUT column (jsonb_array_elements' ``value``) keeps its name under a table
     # alias, as in PostgreSQL; a plain set of values is named by the alias
     names = names or ((column_name or name),)

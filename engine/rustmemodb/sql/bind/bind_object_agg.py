@@ -14,6 +14,7 @@ import functools
 from sqlglot import exp
 
 from ... import errors
+from ...plan.internal_functions import INTERNAL_SCHEMA
 from ..parse import parse_one, position_of
 
 # Markers standing for the arguments in the templates (never valid user names).
@@ -22,11 +23,12 @@ _Y, _X, _F = "__stat_y", "__stat_x", "__stat_f"
 TEMPLATES = {
     # jsonb_object_agg(key, value): the keys and the values as JSON, paired per group
     # (only the call's own FILTER drops rows: a NULL value is JSON null, a NULL key 22023)
-    "jsonb_object_agg": "json_object_from(array_agg(({y})::text) FILTER (WHERE {f}), "
-                        "to_jsonb(array_agg({x}) FILTER (WHERE {f})))",
+    "jsonb_object_agg": INTERNAL_SCHEMA + ".json_object_from(array_agg(({y})::text) "
+                        "FILTER (WHERE {f}), to_jsonb(array_agg({x}) FILTER (WHERE {f})))",
     # json_object_agg(key, value): each value's json text as it comes, every pair kept,
     # written as PostgreSQL's json_object_agg writes them (exec/functions/json_out.py)
-    "json_object_agg": "json_object_agg_out(array_agg(({y})::text) FILTER (WHERE {f}), "
+    "json_object_agg": INTERNAL_SCHEMA + ".json_object_agg_out(array_agg(({y})::text) "
+                       "FILTER (WHERE {f}), "
                        "array_agg(to_json({x})) FILTER (WHERE {f}))",
 }
 

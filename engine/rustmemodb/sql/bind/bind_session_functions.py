@@ -25,6 +25,7 @@ from ...catalog.pg_catalog import (CATALOG_OIDS, DATABASE_OID, constraint_defs, 
                                    index_defs, owned_sequences, proc_oid, regclass_out,
                                    relation_oid, relation_sizes, view_defs)
 from ...plan.expr import Call, Const, CurrVal, Expr
+from ...plan.internal_functions import INTERNAL_SCHEMA
 from ...storage.roles import EMBEDDED_USER, user_names
 from ...storage.sequence_names import default_sequence, quote_name, relation_name
 from ..schemas import session_path
@@ -658,7 +659,11 @@ def _drop_default_collation(node):
 
 def bind_dot_function(eb, node: exp.Dot):
     """``pg_catalog.f(...)``: PostgreSQL's built-ins live in pg_catalog, ours everywhere;
+    ``rustmemodb_internal.f(...)``: one of the binder's helpers (plan/internal_functions.py);
     ``(t).c``: a field of a FROM item's row is its column ``t.c``."""
+    if isinstance(node.this, exp.Identifier) and node.this.name.lower() == INTERNAL_SCHEMA \
+            and isinstance(node.expression, exp.Func):
+        return eb.bind_internal_call(node.expression)
     if isinstance(node.this, exp.Identifier) and node.this.name.lower() == "pg_catalog" \
             and isinstance(node.expression, exp.Func):
         call = node.expression

@@ -12,12 +12,19 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ... import composite
+from ...plan.internal_functions import call_node, is_internal
 from .bind_rows import row_items
 
 
 # the builder of a row's object for json (column order, PostgreSQL's json spelling:
 # exec/functions/json_out.py); jsonb's is jsonb_build_object
 JSON_ROW = "json_row_object"
+
+
+def is_json_row(node: exp.Expression) -> bool:
+    """Whether ``node`` is the json row object ``as_row_object`` built."""
+    return isinstance(node, exp.Dot) and isinstance(node.expression, exp.Anonymous) and \
+        node.expression.name == JSON_ROW
 
 
 def as_row_object(binder, node: exp.Expression,
@@ -35,7 +42,7 @@ def as_row_object(binder, node: exp.Expression,
         pairs = []
         for i, item in enumerate(items):
             pairs += [exp.Literal.string(f"f{i + 1}"), item]
-        return exp.Anonymous(this=builder, expressions=pairs)
+        return _built(builder, pairs)
     if not isinstance(node, exp.Column):
         return node
     scope = binder.scope
@@ -49,7 +56,13 @@ def as_row_object(binder, node: exp.Expression,
     for i in scope.star(alias):
         name = scope.columns[i].name
         pairs += [exp.Literal.string(name), exp.column(name, table=alias, quoted=True)]
-    return exp.Anonymous(this=builder, expressions=pairs)
+    return _built(builder, pairs)
+
+
+def _built(builder: str, pairs: list) -> exp.Expression:
+    # json's builder is a helper of the binder's, spelled in its schema
+    return call_node(builder, pairs) if is_internal(builder) else \
+        exp.Anonymous(this=builder, expressions=pairs)
 
 
 def as_record(binder, node: exp.Column) -> exp.Expression | None:
