@@ -116,6 +116,18 @@ def undefined_column(name: str, position: int | None = None, hint: str | None = 
     return sql_error("42703", f'column "{name}" does not exist', position=position, hint=hint)
 
 
+def duplicate_column(names, position: int | None = None) -> Error | None:
+    """42701 for the first name in ``names`` given twice (a table's, a view's or a
+    column list's columns), or None when each is there once."""
+    seen: set = set()
+    for name in names:
+        if name in seen:
+            return sql_error("42701", f'column "{name}" specified more than once',
+                             position=position)
+        seen.add(name)
+    return None
+
+
 def datatype_mismatch(message: str, hint: str | None = None, position: int | None = None) -> Error:
     return sql_error("42804", message, hint=hint, position=position)
 

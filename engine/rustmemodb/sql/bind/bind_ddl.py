@@ -101,7 +101,11 @@ def bind_create_table(stmt, node: exp.Create):
     name = table_node.name
     if_not_exists = bool(node.args.get("exists"))
     if node.expression is not None:  # CREATE TABLE ... AS SELECT
-        return _create_table_as(stmt, name, node, if_not_exists)
+        plan = _create_table_as(stmt, name, node, if_not_exists)
+        twice = errors.duplicate_column([c.name for c in plan.schema.columns])
+        if twice is not None:
+            raise twice
+        return plan
     sequences: dict = {}
     schema = table_schema_from_ast(stmt, name, schema_node, sequences)
     return LogicalCreateTable([], name, schema, if_not_exists, sequences)
@@ -558,6 +562,9 @@ def bind_create_view(stmt, node: exp.Create):
     query = view_stars.fixed_stars(query, stars)
     if columns and len(columns) > len(plan.columns):
         raise errors.sql_error("42601", "CREATE VIEW specifies more column names than columns")
+    twice = errors.duplicate_column(list(columns) + [n for n, _ in plan.columns][len(columns):])
+    if twice is not None:       # (a view's columns are a table's: one name each)
+        raise twice
     if node.args.get("replace") and name in stmt.root.views:
         _check_replaced_columns(stmt, stmt.root.views[name], columns, plan)
     view = ViewDef(name, query.sql(dialect="postgres"), columns, check_option=_check_option(node))

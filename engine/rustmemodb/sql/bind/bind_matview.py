@@ -50,6 +50,9 @@ def bind_create_matview(stmt, node: exp.Create, create_table_as):
                                position=position_of(target))
     columns = tuple(dataclasses.replace(c, name=n) for c, n in zip(columns, names)) + \
         columns[len(names):]
+    twice = errors.duplicate_column([c.name for c in columns])
+    if twice is not None:
+        raise twice
     schema = dataclasses.replace(plan.schema, columns=columns,
                                  matview_sql=view_stars.fixed_stars(node.expression, stars)
                                  .sql(dialect="postgres"))

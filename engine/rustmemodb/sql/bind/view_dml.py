@@ -430,9 +430,9 @@ def _rewrite_insert(level: _Level, node, new_table: exp.Table) -> None:
             listed = list(t.names)
     listed = _view_defaults(level, node, listed)
     source = node.expression
-    if len(set(listed)) != len(listed):
-        twice = next(c for c in listed if listed.count(c) > 1)
-        raise errors.sql_error("42701", f'column "{twice}" specified more than once')
+    twice = errors.duplicate_column(listed)
+    if twice is not None:
+        raise twice
     columns = [level.base_column(c) for c in listed]
     if source is None:
         node.set("this", new_table)
