@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+from decimal import Decimal
 
 from ...lazy_import import arrow as pa, compute as pc, numpy as np, kernel
 from ..arrays import contiguous, repeated
@@ -148,9 +149,13 @@ def array_make(*args):
 
 
 def _row_series(start, stop, step=1):
-    """A select-list generate_series: integers, or timestamps stepped by an interval."""
-    element = types.INTEGER if not isinstance(step, types.Interval) else \
-        types.TIMESTAMP if _is_timestamp(start, stop) else types.TIMESTAMPTZ
+    """A select-list generate_series: integers, numerics, or timestamps stepped by an interval."""
+    if isinstance(step, types.Interval):
+        element = types.TIMESTAMP if _is_timestamp(start, stop) else types.TIMESTAMPTZ
+    elif any(isinstance(v, (bytes, Decimal)) for v in (start, stop, step)):
+        element = types.NUMERIC
+    else:
+        element = types.INTEGER
     return infinity.pylist(generate_series([start, stop, step], element))
 
 

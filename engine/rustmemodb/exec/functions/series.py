@@ -1,4 +1,4 @@
-"""``generate_series`` values: integers, or dates/timestamps stepped by an interval.
+"""``generate_series`` values: integers, numerics, or dates/timestamps stepped by an interval.
 
 Shared by the binder (constant arguments: the series is built once, at bind time)
 and the table-function operator (arguments known per row under LATERAL).
@@ -9,7 +9,7 @@ import datetime as dt
 
 from ...lazy_import import arrow as pa, numpy as np
 
-from ... import errors, infinity, types
+from ... import errors, infinity, numeric, types
 from ... import statement_limits as limits
 from .arith import add_interval_to
 
@@ -27,6 +27,9 @@ def series_type(arg_types: list[str], untyped: list[bool] | None = None) -> str 
     untyped = list(untyped or ()) + [False] * (len(arg_types) - len(untyped or ()))
     if all(t in (types.INTEGER, types.NULL) for t in arg_types) and not any(untyped):
         return types.INTEGER
+    if types.NUMERIC in arg_types and not any(untyped) and \
+            all(t in (types.INTEGER, types.NUMERIC, types.NULL) for t in arg_types):
+        return types.NUMERIC
     if len(arg_types) != 3 or not (arg_types[2] == types.INTERVAL or untyped[2]):
         return None
     bounds = [types.NULL if u else t for t, u in zip(arg_types[:2], untyped)]
@@ -54,6 +57,8 @@ def generate_series(values: list, element_type: str) -> pa.Array:
     """The series for argument values (None anywhere: no rows), as an Arrow array."""
     if any(v is None for v in values):
         return pa.array([], types.arrow_type(element_type))
+    if element_type == types.NUMERIC:
+        return _numeric_series(values)
     if element_type == types.INTEGER:
         start, stop = values[0], values[1]
         step = values[2] if len(values) == 3 else 1
@@ -91,6 +96,29 @@ def generate_series(values: list, element_type: str) -> pa.Array:
         # month step from Jan 31 goes Feb 29, Mar 29, ...
         cur = add_interval_to(cur, iv)
     return pa.array(out, types.arrow_type(element_type))
+
+
+def _numeric_series(values: list) -> pa.Array:
+    """generate_series(numeric, numeric [, numeric]): each value the last plus the step,
+    exact, so it shows the larger scale of the two (2, 2.75, 3.50 ...), as PostgreSQL."""
+    start, stop = (numeric.as_decimal(v) for v in values[:2])
+    step = numeric.as_decimal(values[2]) if len(values) == 3 else numeric.as_decimal(1)
+    for value, what in ((start, "start value"), (stop, "stop value"), (step, "step size")):
+        if value.is_nan():
+            raise errors.sql_error("22023", f"{what} cannot be NaN")
+        if value.is_infinite() and what != "step size":
+            raise errors.sql_error("22023", f"{what} cannot be infinity")
+    if step == 0:
+        raise errors.sql_error("22023", "step size cannot equal zero")
+    out, cur = [], start
+    while (cur <= stop) if step > 0 else (cur >= stop):
+        out.append(numeric.encode(cur))
+        if len(out) & 0xFFFF == 0:
+            limits.charge(8 * 0x10000, "generate_series")
+        if len(out) > MAX_ROWS:
+            raise errors.sql_error("54000", "generate_series result too large")
+        cur = numeric.add(cur, step)
+    return pa.array(out, pa.binary())
 
 
 def _infinite_series(values: list, element_type: str) -> pa.Array:
