@@ -42,6 +42,8 @@ def _string_agg(values, a):
     vals = [v for v in values if v is not None]
     if not vals:
         return None
+    if a.distinct and not a.order_by:
+        vals.sort()     # PostgreSQL sorts a DISTINCT aggregate's input to drop repeats
     return (sep or "").join(vals)
 
 
