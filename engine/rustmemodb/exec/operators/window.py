@@ -510,10 +510,8 @@ def _aggregate(call, L: _Layout, table, ctx, lo, hi):
     counts = np.where(empty, 0, cnt_prefix[safe_hi + 1] - cnt_prefix[safe_lo])
     if call.fn == "count":
         return counts
-    if call.fn in ("sum", "avg") and pa.types.is_interval(values.type):
-        return interval_sum_avg(call, values, valid, counts, [(lo, hi)])
     if call.fn in ("sum", "avg"):
-        return _sum_avg(call, values, valid, counts, safe_lo, safe_hi)
+        return sum_avg(call, values, valid, counts, [(lo, hi)])
     if call.fn in ("min", "max"):
         return _min_max(call, L, values, valid, lo, hi, counts)
     if call.fn in PAIR_EXTREMES:
@@ -548,11 +546,10 @@ def _statistic(call, L, table, ctx, valid, cnt_prefix, lo, hi, empty):
     return finish(call.fn, frame_states(y, x, flo, fhi))
 
 
-def interval_sum_avg(call, values, valid, counts, runs):
-    """sum/avg of intervals over frames (``runs``: [(starts, ends)] per row, start > end
-    an empty run; one run, or up to three with EXCLUDE): prefix sums of months, days and
-    microseconds apart (PostgreSQL adds intervals field by field); avg divides as
-    interval / count."""
+def _interval_sum_avg(call, values, valid, counts, runs):
+    """sum/avg of intervals over frames (``runs`` as ``sum_avg``'s): prefix sums of months,
+    days and microseconds apart (PostgreSQL adds intervals field by field); avg divides
+    as interval / count."""
     parts = [np.zeros(len(valid), np.int64) for _ in range(3)]
     for i, v in enumerate(infinity.pylist(values)):
         if v is not None and valid[i]:
@@ -581,35 +578,37 @@ def run_sums(prefix, runs) -> list:
     return out
 
 
-def _sum_avg(call, values, valid, counts, lo, hi):
+def sum_avg(call, values, valid, counts, runs):
+    """sum/avg over frames (``runs``: [(starts, ends)] per row, start > end an empty run;
+    one run, or up to three with EXCLUDE) by differences of prefix sums: intervals and
+    numerics exact (``_interval_sum_avg``, ``_numeric_sum_avg``), avg of integers exact
+    as numeric, sums of integers checked against the float sum for overflow."""
+    if pa.types.is_interval(values.type):
+        return _interval_sum_avg(call, values, valid, counts, runs)
     if pa.types.is_binary(values.type) or numeric_arrays.is_decimal(values.type):
-        return numeric_sum_avg(call, values, valid, counts, [(lo, hi)])
-    is_int = pa.types.is_integer(values.type)
+        return _numeric_sum_avg(call, values, valid, counts, runs)
+    raw = np.where(valid, values.fill_null(0).to_numpy(zero_copy_only=False), 0)
     if call.fn == "avg" and call.type == types.NUMERIC:     # avg(integer): exact, numeric
-        raw = np.where(valid, values.fill_null(0).to_numpy(zero_copy_only=False), 0)
-        isum = [0, *itertools.accumulate(int(x) for x in raw)]      # Python ints: exact
-        return pa.array(numeric.average_keys(
-            [isum[h + 1] - isum[lo_] for lo_, h in zip(lo.tolist(), hi.tolist())],
-            np.where(counts == 0, 0, counts).tolist()), pa.binary())
-    raw = values.fill_null(0).to_numpy(zero_copy_only=False)
-    raw = np.where(valid, raw, 0)
+        isum = np.array([0, *itertools.accumulate(int(x) for x in raw)], dtype=object)
+        return pa.array(numeric.average_keys(list(sum(run_sums(isum, runs))),
+                                             counts.tolist()), pa.binary())
     fsum = np.concatenate([[0.0], np.cumsum(raw.astype(np.float64))])
-    fs = fsum[hi + 1] - fsum[lo]
+    fs = sum(run_sums(fsum, runs))
     nothing = counts == 0
     if call.fn == "avg":
         with np.errstate(divide="ignore", invalid="ignore"):
             return pa.array(fs / np.maximum(counts, 1), mask=nothing)
-    if is_int:
+    if pa.types.is_integer(values.type):
         isum = np.concatenate([[0], np.cumsum(raw.astype(np.int64))])   # wraps, exact mod 2^64
-        s = isum[hi + 1] - isum[lo]
-        if np.any(np.abs(s.astype(np.float64) - fs) > np.abs(fs) * 1e-6 + 1.0):
+        s = sum(run_sums(isum, runs))
+        if np.any(np.abs(np.asarray(s, np.float64) - fs) > np.abs(fs) * 1e-6 + 1.0):
             raise errors.numeric_out_of_range()
         return pa.array(s, pa.int64(), mask=nothing)
     return pa.array(fs, pa.float64(), mask=nothing)
 
 
-def numeric_sum_avg(call, values, valid, counts, runs):
-    """sum/avg of numerics over frames (``runs`` as ``interval_sum_avg``'s): exact prefix
+def _numeric_sum_avg(call, values, valid, counts, runs):
+    """sum/avg of numerics over frames (``runs`` as ``sum_avg``'s): exact prefix
     sums (numeric.CTX), each frame's sum shown with the largest scale among its values,
     as PostgreSQL's running sum has it."""
     keys = values.to_pylist()

@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-from rustmemodb.lazy_import import compute as pc
 
-import itertools
-
-from ... import errors, numeric, types
+from ... import errors, types
 from ..expr.vector import as_array, evaluate
 from ...plan.aggregates import FRAME_STATISTICS, VARIANCES
 from ..functions.aggregate_pairs import finish, pieced_states
 from ..semantics import order_codes
-from .window import (aggregate_input, interval_sum_avg, numeric_sum_avg, pair_rows, run_sums,
-                     _gather, _sparse_query, _const_arg)
+from .window import (aggregate_input, pair_rows, run_sums, sum_avg, _gather, _sparse_query,
+                     _const_arg)
 from .window_collect import COLLECTING, collect
 from .window_spread import frame_spread
 
@@ -76,31 +73,8 @@ def compute_excluded(call, L, table, ctx, lo, hi):
     counts = sum(run_sums(np.concatenate([[0], np.cumsum(valid, dtype=np.int64)]), runs))
     if fn == "count":
         return counts
-    if fn in ("sum", "avg") and (pa.types.is_binary(values.type) or
-                                 pa.types.is_decimal(values.type)):
-        return numeric_sum_avg(call, values, valid, counts, runs)
-    if fn in ("sum", "avg") and pa.types.is_interval(values.type):
-        return interval_sum_avg(call, values, valid, counts, runs)
-    if fn == "avg" and call.type == types.NUMERIC:     # avg(integer): exact, numeric
-        raw = np.where(valid, values.fill_null(0).to_numpy(zero_copy_only=False), 0)
-        isum = np.array([0, *itertools.accumulate(int(x) for x in raw)], dtype=object)
-        s = sum(run_sums(isum, runs))
-        return pa.array(numeric.average_keys(list(s), list(counts)), pa.binary())
     if fn in ("sum", "avg"):
-        raw = np.where(valid, values.fill_null(0).to_numpy(zero_copy_only=False), 0)
-        fsum = np.concatenate([[0.0], np.cumsum(raw.astype(np.float64))])
-        fs = sum(run_sums(fsum, runs))
-        nothing = counts == 0
-        if fn == "avg":
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return pa.array(fs / np.maximum(counts, 1), mask=nothing)
-        if pa.types.is_integer(values.type):
-            isum = np.concatenate([[0], np.cumsum(raw.astype(np.int64))])
-            s = sum(run_sums(isum, runs))
-            if np.any(np.abs(np.asarray(s, np.float64) - fs) > np.abs(fs) * 1e-6 + 1.0):
-                raise errors.numeric_out_of_range()
-            return pa.array(s, pa.int64(), mask=nothing)
-        return pa.array(fs, pa.float64(), mask=nothing)
+        return sum_avg(call, values, valid, counts, runs)
     if fn in ("min", "max"):
         return _min_max(call, values, valid, runs, counts)
     raise errors.not_supported(f"{fn} as a window function")
