@@ -256,12 +256,7 @@ def check_foreign_keys(txn, schema, rows=None, table=None, ctx=None,
         note = txn.note_fk_read
         for key in keys:
             if None in key:
-                if fk.match_full and any(v is not None for v in key):
-                    raise errors.sql_error(
-                        "23503", f'insert or update on table "{schema.name}" violates '
-                                 f'foreign key constraint "{fk.name}"',
-                        detail="MATCH FULL does not allow mixing of null and nonnull key "
-                               "values.")
+                _check_match_full(schema, fk, key)
                 continue
             probe = key[0] if len(key) == 1 else tuple(key[i] for i in order)
             if index.get(probe) is not None:
@@ -276,6 +271,16 @@ def check_foreign_keys(txn, schema, rows=None, table=None, ctx=None,
                 if inserting:
                     unique_first(txn, schema, rows, table)
                 raise fk_violation(schema, fk, key)
+
+
+def _check_match_full(schema, fk, key: tuple) -> None:
+    """A key holding a NULL matches nothing and needs no parent, unless the constraint is
+    MATCH FULL and the key mixes NULL and non-NULL parts (23503)."""
+    if fk.match_full and any(v is not None for v in key):
+        raise errors.sql_error(
+            "23503", f'insert or update on table "{schema.name}" violates foreign key '
+                     f'constraint "{fk.name}"',
+            detail="MATCH FULL does not allow mixing of null and nonnull key values.")
 
 
 # ---- FOREIGN KEY: the parent side ---------------------------------------------------------
@@ -625,11 +630,7 @@ def _check_set_keys(txn, schema, fk, new: list, change) -> None:
     for row in new:
         key = tuple(row[c] for c in fk.columns)
         if None in key:
-            if fk.match_full and any(v is not None for v in key):
-                raise errors.sql_error(
-                    "23503", f'insert or update on table "{schema.name}" violates '
-                             f'foreign key constraint "{fk.name}"',
-                    detail="MATCH FULL does not allow mixing of null and nonnull key values.")
+            _check_match_full(schema, fk, key)
             continue
         valued = _valued(key, parts)
         if valued in change.added:

@@ -26,10 +26,9 @@ from ...plan.expr import Call, ColRef, column_refs
 from ...plan.logical import LogicalAggregate, LogicalJoin
 from ..expr.vector import as_array, evaluate
 from ..functions.aggregate_pairs import pair_aggregate
-from ..semantics import array_order_key, sort_ranks
 from ..functions.datetime import scale_interval
-from ..semantics import (jsonb_hash_columns, restore_interval_keys, restored_key,
-                         sort_keys_for)
+from ..semantics import (array_order_key, jsonb_hash_columns, restore_interval_keys,
+                         restored_key, sort_keys_for, sort_ranks)
 from ..run import operator, run_plan
 from .grouped_numpy import (BLOCK, count_distinct_codes, few_slots, group_ids,
                             grouped_int_bincount)
