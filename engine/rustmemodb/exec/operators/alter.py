@@ -141,7 +141,7 @@ def _default_values(ctx, step: AddColumn, version) -> pa.Array:
         arr = as_array(evaluate(step.default, one, ctx), total)
     arr = contiguous(arr)
     # (numeric_arrays.cast_to: a numeric(p,s) column's decimal128 from a numeric's keys)
-    arr = arr if arr.type == column.arrow_type else numeric_arrays.cast_to(arr, column.arrow_type)
+    arr = numeric_arrays.cast_to(arr, column.arrow_type)
     return fit_array(column.typmod, arr)
 
 
@@ -270,7 +270,7 @@ def _change_type(txn, ctx, version, step: ChangeType):
     def convert(batch):
         arr = as_array(evaluate(step.expr, pa.Table.from_batches([batch]), ctx), batch.num_rows)
         arr = contiguous(arr)
-        arr = arr if arr.type == field.type else numeric_arrays.cast_to(arr, field.type)
+        arr = numeric_arrays.cast_to(arr, field.type)
         return batch.set_column(pos, field, fit_array(column.typmod, arr))
     # deleted rows are dropped first: only the live ones are converted and checked (a
     # row deleted for holding 'abc' must not fail ``TYPE bigint USING v::bigint``)

@@ -110,7 +110,7 @@ def _forget_subqueries(ctx) -> None:
 def _typed(t: pa.Table, columns) -> pa.Table:
     want = [types.arrow_type(ty if ty != types.NULL else types.TEXT) for _, ty in columns]
     # (a numeric(p,s) anchor's decimal128 becomes keys: each step's scale may differ)
-    arrays = [c if c.type == w else numeric_arrays.cast_to(c, w) for c, w in zip(t.columns, want)]
+    arrays = [numeric_arrays.cast_to(c, w) for c, w in zip(t.columns, want)]
     return pa.Table.from_arrays(arrays, names=[n for n, _ in columns])
 
 
